@@ -1,0 +1,55 @@
+"""The `diq` command line.
+
+Subcommands live in their own modules and are imported only when invoked, so that
+`diq --help` does not pay for torch, transformers or Inspect.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from harness.errors import DiqError
+
+# name -> "module:attribute" of a click command; one line per stage of the study
+COMMANDS: dict[str, str] = {
+    "eval": "harness.cli.eval:eval_group",
+    "tiny-model": "harness.cli.tiny_model:tiny_model",
+}
+
+
+class UserError(click.ClickException):
+    """A `DiqError` as click shows it: one line on stderr, exit status 2."""
+
+    exit_code = 2
+
+
+class LazyGroup(click.Group):
+    """A click group that imports each subcommand's module on first use."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module_name, attribute = self.lazy[cmd_name].split(":")
+            return getattr(importlib.import_module(module_name), attribute)
+        return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DiqError as error:
+            raise UserError(str(error)) from error
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="diq-harness")
+def main() -> None:
+    """diq: select medical SFT data with DIQ, fine-tune on it, evaluate, judge and report."""

@@ -1,0 +1,1 @@
+"""Rubric files, judge prompts and the rubric-based LLM-as-judge scorers."""

@@ -1,0 +1,86 @@
+"""The normalized pool record, and the JSONL files that hold pools and subsets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import InputError
+from harness.io import iter_jsonl, write_jsonl
+
+TEXT_FIELDS = ("id", "question", "reasoning", "response", "source")
+
+
+@dataclass(frozen=True)
+class PoolRecord:
+    """One SFT example: a question, an optional chain of thought, and the response.
+
+    `id` is unique within a pool and stable across runs; `source` names the dataset it
+    came from; `meta` keeps whatever else the loader found (options, subject, ...).
+    """
+
+    id: str
+    question: str
+    reasoning: str
+    response: str
+    source: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict in the normalized JSONL layout."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any], *, path: str | Path | None = None, line: int | None = None) -> PoolRecord:
+        """Validate a normalized row; errors name the file, line, record and field."""
+        record_id = row.get("id")
+        where = {"path": path, "line": line, "record": None if record_id is None else str(record_id)}
+        for name in TEXT_FIELDS:
+            value = row.get(name, "" if name in ("reasoning", "source") else None)
+            if value is None:
+                raise InputError("missing required field", field=name, **where)
+            if not isinstance(value, str):
+                raise InputError(f"expected a string, got {type(value).__name__}", field=name, **where)
+        if not row["id"].strip():
+            raise InputError("empty id", field="id", **where)
+        if not row["question"].strip():
+            raise InputError("empty question", field="question", **where)
+        if not row["response"].strip():
+            raise InputError("empty response (every training record needs one)", field="response", **where)
+        meta = row.get("meta") or {}
+        if not isinstance(meta, dict):
+            raise InputError(f"expected an object, got {type(meta).__name__}", field="meta", **where)
+        return cls(
+            id=row["id"],
+            question=row["question"],
+            reasoning=row.get("reasoning") or "",
+            response=row["response"],
+            source=row.get("source") or "",
+            meta=meta,
+        )
+
+
+def read_records(path: str | Path) -> list[PoolRecord]:
+    """Read a normalized pool or subset JSONL file; ids must be unique."""
+    records: list[PoolRecord] = []
+    seen: dict[str, int] = {}
+    for line, row in iter_jsonl(path):
+        record = PoolRecord.from_dict(row, path=path, line=line)
+        if record.id in seen:
+            raise InputError(f"duplicate id (first seen on line {seen[record.id]})", path=path, line=line, record=record.id, field="id")
+        seen[record.id] = line
+        records.append(record)
+    return records
+
+
+def iter_records(path: str | Path) -> Iterator[PoolRecord]:
+    """Stream a normalized JSONL file without the uniqueness check (for very large pools)."""
+    for line, row in iter_jsonl(path):
+        yield PoolRecord.from_dict(row, path=path, line=line)
+
+
+def write_records(path: str | Path, records: Iterable[PoolRecord]) -> int:
+    """Write records as normalized JSONL, atomically."""
+    return write_jsonl(path, (record.to_dict() for record in records))

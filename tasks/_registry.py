@@ -1,0 +1,1 @@
+"""Entry point for Inspect: importing this module registers every task as `tasks/<name>`."""
