@@ -21,7 +21,9 @@ from harness.errors import InputError
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
+def atomic_write(
+    path: str | Path, mode: str = "w", encoding: str | None = "utf-8"
+) -> Iterator[IO[Any]]:
     """Open a temporary sibling of `path` for writing; rename it over `path` on success."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,7 +100,9 @@ def read_json(path: str | Path) -> Any:
         with path.open(encoding="utf-8") as handle:
             return json.load(handle)
     except json.JSONDecodeError as error:
-        raise InputError(f"invalid JSON ({error.msg}, column {error.colno})", path=path, line=error.lineno) from None
+        raise InputError(
+            f"invalid JSON ({error.msg}, column {error.colno})", path=path, line=error.lineno
+        ) from None
     except UnicodeDecodeError as error:
         raise InputError(f"not UTF-8 text ({error.reason})", path=path) from None
 
@@ -115,9 +119,13 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as error:
-                raise InputError(f"invalid JSON ({error.msg}, column {error.colno})", path=path, line=number) from None
+                raise InputError(
+                    f"invalid JSON ({error.msg}, column {error.colno})", path=path, line=number
+                ) from None
             if not isinstance(value, dict):
-                raise InputError(f"expected a JSON object, got {type(value).__name__}", path=path, line=number)
+                raise InputError(
+                    f"expected a JSON object, got {type(value).__name__}", path=path, line=number
+                )
             yield number, value
 
 

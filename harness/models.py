@@ -110,7 +110,9 @@ def build_tiny_model(tokenizer: object, config: TinyModelConfig = TinyModelConfi
     return model
 
 
-def build_tiny_checkpoint(out: str | Path, texts: Iterable[str], config: TinyModelConfig = TinyModelConfig()) -> Path:
+def build_tiny_checkpoint(
+    out: str | Path, texts: Iterable[str], config: TinyModelConfig = TinyModelConfig()
+) -> Path:
     """Train the tokenizer on `texts`, build the model and save both to `out` (atomically).
 
     Writes `tiny_model.json` beside the weights with the config, so a run can record

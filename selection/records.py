@@ -33,25 +33,37 @@ class PoolRecord:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, row: dict[str, Any], *, path: str | Path | None = None, line: int | None = None) -> PoolRecord:
+    def from_dict(
+        cls, row: dict[str, Any], *, path: str | Path | None = None, line: int | None = None
+    ) -> PoolRecord:
         """Validate a normalized row; errors name the file, line, record and field."""
         record_id = row.get("id")
-        where = {"path": path, "line": line, "record": None if record_id is None else str(record_id)}
+        where = {
+            "path": path,
+            "line": line,
+            "record": None if record_id is None else str(record_id),
+        }
         for name in TEXT_FIELDS:
             value = row.get(name, "" if name in ("reasoning", "source") else None)
             if value is None:
                 raise InputError("missing required field", field=name, **where)
             if not isinstance(value, str):
-                raise InputError(f"expected a string, got {type(value).__name__}", field=name, **where)
+                raise InputError(
+                    f"expected a string, got {type(value).__name__}", field=name, **where
+                )
         if not row["id"].strip():
             raise InputError("empty id", field="id", **where)
         if not row["question"].strip():
             raise InputError("empty question", field="question", **where)
         if not row["response"].strip():
-            raise InputError("empty response (every training record needs one)", field="response", **where)
+            raise InputError(
+                "empty response (every training record needs one)", field="response", **where
+            )
         meta = row.get("meta") or {}
         if not isinstance(meta, dict):
-            raise InputError(f"expected an object, got {type(meta).__name__}", field="meta", **where)
+            raise InputError(
+                f"expected an object, got {type(meta).__name__}", field="meta", **where
+            )
         return cls(
             id=row["id"],
             question=row["question"],
@@ -69,7 +81,13 @@ def read_records(path: str | Path) -> list[PoolRecord]:
     for line, row in iter_jsonl(path):
         record = PoolRecord.from_dict(row, path=path, line=line)
         if record.id in seen:
-            raise InputError(f"duplicate id (first seen on line {seen[record.id]})", path=path, line=line, record=record.id, field="id")
+            raise InputError(
+                f"duplicate id (first seen on line {seen[record.id]})",
+                path=path,
+                line=line,
+                record=record.id,
+                field="id",
+            )
         seen[record.id] = line
         records.append(record)
     return records

@@ -55,7 +55,9 @@ class RenderedExample:
 def assistant_text(record: PoolRecord, style: RenderStyle = RenderStyle()) -> str:
     """The assistant turn: reasoning and response in `style`'s layout, or the response alone."""
     if record.reasoning.strip():
-        return style.assistant_format.format(reasoning=record.reasoning.strip(), response=record.response.strip())
+        return style.assistant_format.format(
+            reasoning=record.reasoning.strip(), response=record.response.strip()
+        )
     return record.response.strip()
 
 
@@ -66,7 +68,9 @@ def prompt_messages(record: PoolRecord, style: RenderStyle = RenderStyle()) -> l
     return messages
 
 
-def conversation(record: PoolRecord, style: RenderStyle = RenderStyle()) -> dict[str, list[dict[str, str]]]:
+def conversation(
+    record: PoolRecord, style: RenderStyle = RenderStyle()
+) -> dict[str, list[dict[str, str]]]:
     """The record in TRL's conversational prompt-completion format."""
     return {
         "prompt": prompt_messages(record, style),

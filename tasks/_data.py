@@ -73,7 +73,9 @@ def hf_rows(source: HFSource, benchmark: str) -> list[dict[str, Any]]:
     try:
         from datasets import load_dataset
 
-        dataset = load_dataset(source.path, source.name, split=source.split, revision=source.revision)
+        dataset = load_dataset(
+            source.path, source.name, split=source.split, revision=source.revision
+        )
     except Exception as error:  # datasets raises many types for offline / missing data
         raise InputError(
             f"{benchmark}: could not load {source.describe()} ({type(error).__name__}: {error}); "

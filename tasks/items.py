@@ -86,7 +86,11 @@ def choice_order(item_id: str, n_choices: int, seed: int) -> list[int]:
 
 def to_sample(item: MCQItem, shuffle_seed: int | None = None) -> Sample:
     """The Inspect Sample for an item, with choices shuffled when a seed is given."""
-    order = choice_order(item.id, len(item.choices), shuffle_seed) if shuffle_seed is not None else list(range(len(item.choices)))
+    order = (
+        choice_order(item.id, len(item.choices), shuffle_seed)
+        if shuffle_seed is not None
+        else list(range(len(item.choices)))
+    )
     choices = [item.choices[i] for i in order]
     target = LETTERS[order.index(item.answer)]
     metadata = {
@@ -97,9 +101,15 @@ def to_sample(item: MCQItem, shuffle_seed: int | None = None) -> Sample:
         "choice_order": "".join(LETTERS[i] for i in order),
         **item.metadata,
     }
-    return Sample(id=item.id, input=item.prompt_text(), choices=choices, target=target, metadata=metadata)
+    return Sample(
+        id=item.id, input=item.prompt_text(), choices=choices, target=target, metadata=metadata
+    )
 
 
-def to_dataset(items: list[MCQItem], name: str, location: str, shuffle_seed: int | None = None) -> MemoryDataset:
+def to_dataset(
+    items: list[MCQItem], name: str, location: str, shuffle_seed: int | None = None
+) -> MemoryDataset:
     """A MemoryDataset of items (after id checks), labelled with where the data came from."""
-    return MemoryDataset([to_sample(item, shuffle_seed) for item in items], name=name, location=location)
+    return MemoryDataset(
+        [to_sample(item, shuffle_seed) for item in items], name=name, location=location
+    )

@@ -11,16 +11,24 @@ from inspect_ai.model import ChatMessage, GenerateConfig, ModelOutput, ModelUsag
 def mock_output(text: str, model: str = "mockllm/model") -> ModelOutput:
     """A scripted output with token usage set (without usage, Inspect downloads a tokenizer)."""
     output = ModelOutput.from_content(model=model, content=text)
-    output.usage = ModelUsage(input_tokens=10, output_tokens=max(1, len(text) // 4), total_tokens=10 + max(1, len(text) // 4))
+    output.usage = ModelUsage(
+        input_tokens=10,
+        output_tokens=max(1, len(text) // 4),
+        total_tokens=10 + max(1, len(text) // 4),
+    )
     return output
 
 
-def scripted_model(outputs: Iterable[str] | Callable[[list[ChatMessage]], str], name: str = "mockllm/model") -> Any:
+def scripted_model(
+    outputs: Iterable[str] | Callable[[list[ChatMessage]], str], name: str = "mockllm/model"
+) -> Any:
     """A mockllm model replaying `outputs` in order, or answering with `outputs(messages)`."""
     if callable(outputs):
         reply = outputs
 
-        def respond(input: list[ChatMessage], tools: Any, tool_choice: Any, config: GenerateConfig) -> ModelOutput:
+        def respond(
+            input: list[ChatMessage], tools: Any, tool_choice: Any, config: GenerateConfig
+        ) -> ModelOutput:
             return mock_output(reply(input))
 
         return get_model(name, custom_outputs=respond, memoize=False)

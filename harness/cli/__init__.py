@@ -15,7 +15,11 @@ from harness.errors import DiqError
 
 # name -> "module:attribute" of a click command; one line per stage of the study
 COMMANDS: dict[str, str] = {
+    "select": "harness.cli.select:select",
+    "train": "harness.cli.train:train",
     "eval": "harness.cli.eval:eval_group",
+    "report": "harness.cli.report:report",
+    "review": "harness.cli.review:review_group",
     "tiny-model": "harness.cli.tiny_model:tiny_model",
 }
 
