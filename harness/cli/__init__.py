@@ -13,14 +13,32 @@ import click
 
 from harness.errors import DiqError
 
-# name -> "module:attribute" of a click command; one line per stage of the study
-COMMANDS: dict[str, str] = {
-    "select": "harness.cli.select:select",
-    "train": "harness.cli.train:train",
-    "eval": "harness.cli.eval:eval_group",
-    "report": "harness.cli.report:report",
-    "review": "harness.cli.review:review_group",
-    "tiny-model": "harness.cli.tiny_model:tiny_model",
+# name -> ("module:attribute" of a click command, one-line help); one line per stage of the study
+COMMANDS: dict[str, tuple[str, str]] = {
+    "select": (
+        "harness.cli.select:select",
+        "Score a pool (difficulty, influence) and write DIQ and baseline subsets.",
+    ),
+    "train": (
+        "harness.cli.train:train",
+        "Fine-tune one model per subset (TRL + peft + accelerate).",
+    ),
+    "eval": (
+        "harness.cli.eval:eval_group",
+        "Run benchmark suites with Inspect; draw validation items.",
+    ),
+    "report": (
+        "harness.cli.report:report",
+        "Paired statistics and the self-contained HTML report.",
+    ),
+    "review": (
+        "harness.cli.review:review_group",
+        "Export blinded physician rater sheets; import ratings.",
+    ),
+    "tiny-model": (
+        "harness.cli.tiny_model:tiny_model",
+        "Build the embedded tiny model from texts (no download).",
+    ),
 }
 
 
@@ -33,7 +51,7 @@ class UserError(click.ClickException):
 class LazyGroup(click.Group):
     """A click group that imports each subcommand's module on first use."""
 
-    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = lazy
 
@@ -42,9 +60,14 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
-            module_name, attribute = self.lazy[cmd_name].split(":")
+            module_name, attribute = self.lazy[cmd_name][0].split(":")
             return getattr(importlib.import_module(module_name), attribute)
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, self.lazy[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

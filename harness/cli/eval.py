@@ -1,0 +1,164 @@
+"""`diq eval`: run benchmark suites, list them, and draw influence validation items."""
+
+from __future__ import annotations
+
+import click
+
+from harness.evaluation import parse_key_values, parse_model, run_suite
+from harness.io import write_jsonl
+from tasks.suites import SUITES, get_suite
+
+
+@click.group("eval", invoke_without_command=True)
+@click.option("--suite", "suite_name", help="Suite to run (see `diq eval list`).")
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    help="Model: provider/name, a checkpoint dir, or LABEL=DIR. Repeatable.",
+)
+@click.option(
+    "-M",
+    "--model-arg",
+    "model_args",
+    multiple=True,
+    help="key=value passed to every model (e.g. device=cpu).",
+)
+@click.option(
+    "-T",
+    "--task-arg",
+    "task_args",
+    multiple=True,
+    help="key=value passed to every task that takes it.",
+)
+@click.option(
+    "--model-role",
+    "model_roles",
+    multiple=True,
+    help="role=model, e.g. grader=openai/gpt-4.1 (judged tasks).",
+)
+@click.option(
+    "--log-dir",
+    default="logs",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where logs go; a rerun resumes here.",
+)
+@click.option(
+    "--exclude",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Validation items (or ids) never to evaluate.",
+)
+@click.option("--limit", type=int, help="At most this many samples per task (smoke runs).")
+@click.option("--max-tokens", type=int, help="Generation limit per sample.")
+@click.option(
+    "--cot/--no-cot",
+    default=False,
+    show_default=True,
+    help="Chain-of-thought prompt instead of zero-shot.",
+)
+@click.option(
+    "--shuffle/--no-shuffle", default=False, show_default=True, help="Shuffle choices per item."
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed for choice shuffling and generation.",
+)
+@click.option("--max-connections", type=int, help="Concurrent requests (for hf/: the batch size).")
+@click.pass_context
+def eval_group(
+    ctx: click.Context,
+    suite_name: str | None,
+    models: tuple[str, ...],
+    model_args: tuple[str, ...],
+    task_args: tuple[str, ...],
+    model_roles: tuple[str, ...],
+    log_dir: str,
+    exclude: str | None,
+    limit: int | None,
+    max_tokens: int | None,
+    cot: bool,
+    shuffle: bool,
+    seed: int,
+    max_connections: int | None,
+) -> None:
+    """Evaluate models on a benchmark suite (one Inspect log per model x task).
+
+    \b
+    Examples:
+      diq eval --suite standard --model runs/demo/models/diq-0.1 --model runs/demo/models/random-0.1
+      diq eval --suite paper --model vllm/meta-llama/Llama-3.1-8B-Instruct --exclude validation.jsonl
+      diq eval sample-validation --suite paper --per-task 20 --seed 0 --out validation.jsonl
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if not suite_name:
+        raise click.UsageError("give --suite NAME (or a subcommand; see --help)")
+    overrides = {"cot": cot, "shuffle": shuffle, "seed": seed, **parse_key_values(task_args, "-T")}
+    if exclude:
+        overrides["exclude"] = exclude
+    if max_tokens:
+        overrides["max_tokens"] = max_tokens
+    common_args = parse_key_values(model_args, "-M")
+    logs = run_suite(
+        get_suite(suite_name),
+        [parse_model(spec, common_args) for spec in models],
+        log_dir,
+        task_overrides=overrides,
+        model_roles={k: str(v) for k, v in parse_key_values(model_roles, "--model-role").items()},
+        limit=limit,
+        max_connections=max_connections,
+        generate_config={"seed": seed},
+    )
+    for log in logs:
+        metrics = log.results.scores[0].metrics if log.results and log.results.scores else {}
+        headline = ", ".join(
+            f"{name}={metric.value:.3f}"
+            for name, metric in metrics.items()
+            if name in ("accuracy", "stderr")
+        )
+        click.echo(f"{log.eval.model:40s} {log.eval.task:20s} {log.status:8s} {headline}")
+    click.echo(f"logs: {log_dir}")
+
+
+@eval_group.command("list")
+def list_suites() -> None:
+    """List the suites and their tasks."""
+    for suite in SUITES.values():
+        click.echo(f"{suite.name}: {suite.description}")
+        for entry in suite.tasks:
+            args = " ".join(f"-T {k}={v}" for k, v in entry.args.items())
+            optional = " (optional: user-supplied data)" if entry.optional else ""
+            click.echo(f"    {entry.label:18s} tasks/{entry.task} {args}{optional}")
+
+
+@eval_group.command("sample-validation")
+@click.option("--suite", "suite_name", required=True, help="Suite whose tasks the items come from.")
+@click.option(
+    "--per-task",
+    type=int,
+    default=20,
+    show_default=True,
+    help="Items per task (the paper uses 20).",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="JSONL file to write.")
+def sample_validation(suite_name: str, per_task: int, seed: int, out: str) -> None:
+    """Draw k validation items per benchmark for the influence step.
+
+    The file is a pool-compatible JSONL (question = the exact prompt, response = the
+    expected answer line) for `diq select --validation`, and an exclusion list for
+    `diq eval --exclude` / `-T exclude=`, so these items never count in evaluation.
+    """
+    from tasks.suites import suite_samples
+    from tasks.validation import draw_validation
+
+    rows = draw_validation(suite_samples(suite_name), per_task, seed)
+    count = write_jsonl(out, rows)
+    tasks = sorted({row["task"] for row in rows})
+    click.echo(
+        f"wrote {count} validation items ({per_task} from each of {', '.join(tasks)}) to {out}"
+    )

@@ -1,0 +1,137 @@
+"""Run a benchmark suite for one or more models with Inspect's `eval_set`.
+
+One log per model x task lands in the log directory; rerunning the same command skips
+what finished (eval_set's own bookkeeping). Models run one after another, so a GPU only
+ever holds one local checkpoint; for throughput, serve checkpoints with vLLM and pass
+`vllm/...` or `openai-api/<service>/...` model names instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError, InputError
+from tasks.suites import Suite, build_task
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model as Inspect names it, its model arguments, and the label shown in reports."""
+
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def local(self) -> bool:
+        """True for a checkpoint run in-process through transformers."""
+        return self.name.startswith("hf/")
+
+
+def parse_key_values(pairs: tuple[str, ...] | list[str], option: str) -> dict[str, Any]:
+    """`key=value` strings to a dict; values parsed like Inspect's `-M`/`-T` (YAML scalars)."""
+    import yaml
+
+    result: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"{option} expects key=value, got {pair!r}")
+        result[key.replace("-", "_")] = yaml.safe_load(value)
+    return result
+
+
+def parse_model(spec: str, model_args: dict[str, Any] | None = None) -> ModelSpec:
+    """A model from the command line.
+
+    Accepted forms: an Inspect model name (`openai/gpt-4o`, `vllm/...`, `hf/name`); a
+    checkpoint directory (`runs/x/models/diq-0.01`), run as `hf/<directory name>`; or
+    `LABEL=DIRECTORY` to choose the name. Checkpoints decode greedily unless
+    `do_sample` is given.
+    """
+    args = dict(model_args or {})
+    label, sep, target = spec.partition("=")
+    path = Path(target if sep else spec).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise InputError("not a transformers checkpoint (no config.json)", path=path)
+        name = label if sep else path.name
+        args = {"model_path": str(path.resolve()), "do_sample": False, **args}
+        return ModelSpec(name=f"hf/{name}", args=args)
+    looks_like_path = spec.startswith(("/", ".", "~")) or (
+        len(path.parts) > 1 and path.parent.is_dir()
+    )
+    if sep or looks_like_path or "/" not in spec:
+        raise InputError("neither a checkpoint directory nor a provider/model name", path=path)
+    if spec.startswith("hf/"):
+        args.setdefault("do_sample", False)
+    return ModelSpec(name=spec, args=args)
+
+
+def suite_tasks(suite: Suite, task_overrides: dict[str, Any]) -> list[Any]:
+    """Inspect tasks of a suite; optional tasks without data are skipped with a warning."""
+    tasks = []
+    for entry in suite.tasks:
+        try:
+            tasks.append(build_task(entry, **task_overrides))
+        except InputError as error:
+            if not entry.optional:
+                raise
+            logger.warning("skipping %s: %s", entry.label, error)
+    if not tasks:
+        raise ConfigError(f"suite {suite.name!r} has no task with data available")
+    return tasks
+
+
+def run_suite(
+    suite: Suite,
+    models: list[ModelSpec],
+    log_dir: str | Path,
+    *,
+    task_overrides: dict[str, Any] | None = None,
+    model_roles: dict[str, str] | None = None,
+    limit: int | None = None,
+    max_connections: int | None = None,
+    display: str | None = None,
+    generate_config: dict[str, Any] | None = None,
+) -> list[Any]:
+    """Evaluate every model on every task of `suite`; returns the eval logs (headers).
+
+    Raises `ConfigError` when any model's eval set did not complete, after Inspect's
+    own retries; the logs written so far stay in `log_dir`, and a rerun resumes.
+    """
+    from inspect_ai import eval_set
+
+    if not models:
+        raise ConfigError("give at least one --model")
+    tasks = suite_tasks(suite, task_overrides or {})
+    logs: list[Any] = []
+    failed = []
+    for model in models:
+        config = dict(generate_config or {})
+        if not model.local:
+            config.setdefault("temperature", 0.0)
+        success, model_logs = eval_set(
+            tasks,
+            log_dir=str(log_dir),
+            model=model.name,
+            model_args=model.args,
+            model_roles=model_roles or None,
+            limit=limit,
+            max_connections=max_connections,
+            log_dir_allow_dirty=True,
+            display=display,  # type: ignore[arg-type]
+            **config,
+        )
+        logs.extend(model_logs)
+        if not success:
+            failed.append(model.name)
+    if failed:
+        raise ConfigError(
+            f"evaluation did not complete for {', '.join(failed)}; rerun to resume (logs in {log_dir})"
+        )
+    return logs

@@ -1,0 +1,100 @@
+"""MedBullets: USMLE Step 2/3-style questions with 4 (op4) or 5 (op5) options, user-supplied.
+
+The data is not redistributed: point the task at your copy of the upstream CSV
+(HanjieChen/ChallengeClinicalQA, `medbullets/medbullets_op4.csv` / `medbullets_op5.csv`)
+with `-T path=FILE`, or place it under `$DIQ_DATA_DIR/medbullets/`. Columns:
+`question, opa, opb, opc, opd[, ope], answer_idx (letter), answer (text), explanation`
+(an optional `link` column is kept as metadata). Upstream has no ids, so the id is a
+content hash of the question and options. The explanation is never shown to the model.
+Loader for other modules: `load_medbullets(options, path) -> (items, location)`.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from inspect_ai import Task, task
+
+from harness.errors import InputError
+from tasks._data import local_file
+from tasks._naming import task_name
+from tasks.items import LETTERS, MCQItem, check_unique, content_id
+from tasks.mcq import mcq_task
+
+OPTION_COLUMNS = ("opa", "opb", "opc", "opd", "ope")
+REQUIRED = ("question", "answer_idx", "answer", "explanation")
+
+
+def load_medbullets(options: int = 4, path: str | None = None) -> tuple[list[MCQItem], str]:
+    """Items of the op4 or op5 CSV from `path` or `$DIQ_DATA_DIR/medbullets/medbullets_op{N}.csv`."""
+    if options not in (4, 5):
+        raise InputError(f"options must be 4 or 5, got {options!r}", field="options")
+    file = local_file(path, f"medbullets/medbullets_op{options}.csv", "medbullets")
+    if file is None:
+        raise InputError(
+            "medbullets is user-supplied: pass -T path=medbullets_op4.csv (or op5) or put it under "
+            "$DIQ_DATA_DIR/medbullets/"
+        )
+    columns = OPTION_COLUMNS[:options]
+    items = []
+    with Path(file).open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        missing = [name for name in (*REQUIRED, *columns) if name not in header]
+        if missing:
+            raise InputError(f"missing column(s) {missing}; header is {header}", path=file, line=1)
+        for row in reader:
+            line = reader.line_num
+            for name in ("question", *columns):
+                if not (row[name] or "").strip():
+                    raise InputError("empty value", path=file, line=line, field=name)
+            choices = [row[name].strip() for name in columns]
+            letter = (row["answer_idx"] or "").strip().upper()
+            if letter not in LETTERS[:options]:
+                raise InputError(
+                    f"answer_idx must be one of A-{LETTERS[options - 1]}, got {row['answer_idx']!r}",
+                    path=file,
+                    line=line,
+                    field="answer_idx",
+                )
+            items.append(
+                MCQItem(
+                    id=content_id(row["question"], *choices),
+                    question=row["question"].strip(),
+                    choices=choices,
+                    answer=LETTERS.index(letter),
+                    benchmark=f"medbullets_op{options}",
+                    split="test",
+                    explanation=(row["explanation"] or "").strip() or None,
+                    metadata={"link": (row.get("link") or "").strip()},
+                )
+            )
+    if not items:
+        raise InputError("no questions in file", path=file)
+    return check_unique(items, str(file)), str(Path(file).resolve())
+
+
+@task(name=task_name("medbullets"))
+def medbullets(
+    options: int = 4,
+    path: str | None = None,
+    cot: bool = False,
+    shuffle: bool = False,
+    seed: int = 0,
+    exclude: str | None = None,
+    max_tokens: int | None = None,
+) -> Task:
+    """MedBullets op4 / op5 (`-T options=5`) from a user-supplied CSV."""
+    items, location = load_medbullets(options, path)
+    return mcq_task(
+        name=f"medbullets_op{options}",
+        items=items,
+        location=location,
+        cot=cot,
+        shuffle=shuffle,
+        seed=seed,
+        exclude=exclude,
+        max_tokens=max_tokens,
+        metadata={"options": options},
+    )

@@ -1,0 +1,137 @@
+"""MedXpertQA Text: expert-level, 10-option medical questions.
+
+Two local subsets, named as what they are:
+- `subset-1449`: `medxpertqa/MedXpertQA_test.jsonl`, ids Text-1001..Text-2449, a
+  1,449-question SUBSET of the 2,450-question Text test set (options {A..J}, `label`);
+- `sampled-244`: `medxpertqa/medxpertqa_sampled_text_input.jsonl`, the official ~10%
+  sample (options as a list of {letter, content}, `label` a one-element list, the
+  options also appended to the question, which we strip because we render them).
+- `full-2450`: the whole Text test set, from the pinned Hugging Face copy only.
+Accuracy is grouped by question type (Reasoning / Understanding), as the paper reports.
+Loader for other modules: `load_medxpertqa(subset, path) -> (items, location)`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from inspect_ai import Task, task
+
+from harness.errors import InputError
+from harness.io import iter_jsonl
+from tasks._data import HFSource, hf_rows, local_file
+from tasks._naming import task_name
+from tasks.items import LETTERS, MCQItem, check_unique
+from tasks.mcq import mcq_task
+
+SUBSET_FILES = {
+    "subset-1449": "medxpertqa/MedXpertQA_test.jsonl",
+    "sampled-244": "medxpertqa/medxpertqa_sampled_text_input.jsonl",
+}
+FULL = "full-2450"
+HF = HFSource(
+    "TsinghuaC3I/MedXpertQA",
+    name="Text",
+    split="test",
+    revision="7e7c465a68eb2b866926bfa59c8c9d17a8daba65",
+)
+APPENDED_CHOICES = re.compile(r"\s*Answer Choices:.*\Z", re.DOTALL)
+
+
+def _options(value: Any, where: dict[str, Any]) -> dict[str, str]:
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    if isinstance(value, list) and all(
+        isinstance(o, dict) and {"letter", "content"} <= set(o) for o in value
+    ):
+        return {str(o["letter"]): str(o["content"]) for o in value}
+    raise InputError(
+        "expected options as {letter: text} or [{letter, content}]", field="options", **where
+    )
+
+
+def medxpertqa_item(
+    row: dict[str, Any], subset: str, source: str, line: int | None = None
+) -> MCQItem:
+    """One MedXpertQA row (either upstream layout) as an item."""
+    where = {"path": source, "line": line, "record": str(row.get("id"))}
+    for field in ("id", "question", "options", "label"):
+        if row.get(field) in (None, "", []):
+            raise InputError("missing field", field=field, **where)
+    options = _options(row["options"], where)
+    letters = sorted(options)
+    if letters != list(LETTERS[: len(letters)]):
+        raise InputError(
+            f"option letters must be A.. in order, got {letters}", field="options", **where
+        )
+    label = row["label"]
+    if isinstance(label, list):
+        if len(label) != 1:
+            raise InputError(f"expected one correct letter, got {label}", field="label", **where)
+        label = label[0]
+    if label not in options:
+        raise InputError(f"label {label!r} is not an option", field="label", **where)
+    return MCQItem(
+        id=str(row["id"]),
+        question=APPENDED_CHOICES.sub("", str(row["question"])),
+        choices=[options[letter] for letter in letters],
+        answer=letters.index(label),
+        benchmark="medxpertqa",
+        split=subset,
+        subject=row.get("question_type") or None,
+        metadata={
+            "medical_task": row.get("medical_task", ""),
+            "body_system": row.get("body_system", ""),
+        },
+    )
+
+
+def load_medxpertqa(
+    subset: str = "subset-1449", path: str | None = None
+) -> tuple[list[MCQItem], str]:
+    """Items of a named subset from `path`, `$DIQ_DATA_DIR`, or (full-2450) the pinned HF copy."""
+    if subset not in (*SUBSET_FILES, FULL):
+        raise InputError(
+            f"unknown subset {subset!r}; choose from {', '.join([*SUBSET_FILES, FULL])}",
+            field="subset",
+        )
+    relative = SUBSET_FILES.get(subset)
+    file = local_file(path, relative or "", "medxpertqa") if path or relative else None
+    if file is not None:
+        items = [medxpertqa_item(row, subset, str(file), line) for line, row in iter_jsonl(file)]
+        return check_unique(items, str(file)), str(Path(file).resolve())
+    if relative is not None:
+        raise InputError(
+            f"medxpertqa subset {subset!r} exists only as a local file; set DIQ_DATA_DIR, pass -T path=, "
+            f"or use -T subset={FULL} for the Hugging Face copy"
+        )
+    items = [medxpertqa_item(row, subset, HF.describe()) for row in hf_rows(HF, "medxpertqa")]
+    return check_unique(items, HF.describe()), HF.describe()
+
+
+@task(name=task_name("medxpertqa"))
+def medxpertqa(
+    subset: str = "subset-1449",
+    path: str | None = None,
+    cot: bool = False,
+    shuffle: bool = False,
+    seed: int = 0,
+    exclude: str | None = None,
+    max_tokens: int | None = None,
+) -> Task:
+    """MedXpertQA Text (`-T subset=subset-1449|sampled-244|full-2450`); accuracy by question type."""
+    items, location = load_medxpertqa(subset, path)
+    return mcq_task(
+        name="medxpertqa",
+        items=items,
+        location=location,
+        cot=cot,
+        shuffle=shuffle,
+        seed=seed,
+        exclude=exclude,
+        max_tokens=max_tokens,
+        by_subject=True,
+        metadata={"subset": subset},
+    )
