@@ -8,10 +8,14 @@ citation, ...) and atomic *criteria*, HealthBench style:
   makes judge-vs-human agreement meaningful;
 - each criterion belongs to one axis and carries signed points (negative for harmful
   behaviour); it is binary (met / not met) unless it has its own 1-5 anchors, in which
-  case level L earns `points * (L - 1) / 4`.
+  case level L earns `points * (L - 1) / 4`;
+- a criterion may be conditional (`applies_when`, e.g. "the case has red-flag features of a
+  time-critical condition"): where the condition does not hold it is not applicable and
+  leaves both the points earned and the positive points of its axis unchanged, so a
+  generic rubric neither rewards nor penalises behaviour the case does not call for.
 
-An axis score is the points earned over the axis's positive points (HealthBench's
-arithmetic; it can be negative and is clipped only when aggregated).
+An axis score is the points earned over the axis's positive (applicable) points
+(HealthBench's arithmetic; it can be negative and is clipped only when aggregated).
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ class Criterion(BaseModel):
     points: float
     text: str
     anchors: dict[int, str] | None = None
+    applies_when: str | None = None
 
     @field_validator("points")
     @classmethod
@@ -74,10 +79,22 @@ class Criterion(BaseModel):
     def _levels(cls, value: dict[int, str] | None) -> dict[int, str] | None:
         return None if value is None else _check_anchors(value)
 
+    @field_validator("applies_when")
+    @classmethod
+    def _condition(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("applies_when must be a non-empty condition or absent")
+        return value
+
     @property
     def scaled(self) -> bool:
         """True when graded on 1-5 anchors rather than met / not met."""
         return self.anchors is not None
+
+    @property
+    def conditional(self) -> bool:
+        """True when the criterion applies only where `applies_when` holds."""
+        return self.applies_when is not None
 
 
 class Rubric(BaseModel):
@@ -108,8 +125,13 @@ class Rubric(BaseModel):
                     f"criterion {criterion.id!r} names unknown axis {criterion.axis!r}"
                 )
         for axis_id in axis_ids:
-            if not any(c.axis == axis_id and c.points > 0 for c in self.criteria):
-                raise ValueError(f"axis {axis_id!r} has no criterion with positive points")
+            # an unconditional positive criterion keeps every axis score defined
+            if not any(
+                c.axis == axis_id and c.points > 0 and not c.conditional for c in self.criteria
+            ):
+                raise ValueError(
+                    f"axis {axis_id!r} has no unconditional criterion with positive points"
+                )
         return self
 
     def axis(self, axis_id: str) -> Axis:

@@ -17,8 +17,8 @@ from pathlib import Path
 from inspect_ai import Task, task
 
 from harness.errors import InputError
+from harness.inspect_names import namespaced
 from tasks._data import local_file
-from tasks._naming import task_name
 from tasks.items import LETTERS, MCQItem, check_unique, content_id
 from tasks.mcq import mcq_task
 
@@ -75,7 +75,7 @@ def load_medbullets(options: int = 4, path: str | None = None) -> tuple[list[MCQ
     return check_unique(items, str(file)), str(Path(file).resolve())
 
 
-@task(name=task_name("medbullets"))
+@task(name=namespaced("tasks", "medbullets"))
 def medbullets(
     options: int = 4,
     path: str | None = None,

@@ -33,8 +33,8 @@ from inspect_ai.scorer import (
 from inspect_ai.solver import TaskState, generate, prompt_template
 
 from harness.errors import InputError
+from harness.inspect_names import namespaced
 from tasks._data import HFSource, excluded_ids, hf_rows, local_file
-from tasks._naming import task_name
 from tasks.answers import extract_date, extract_number, extract_weeks_days, parse_weeks_days
 from tasks.mcq import INVALID_FORMAT, format_failure_rate
 
@@ -180,7 +180,7 @@ def medcalc_answer() -> Scorer:
     return score
 
 
-@task(name=task_name("medcalc_bench"))
+@task(name=namespaced("tasks", "medcalc_bench"))
 def medcalc_bench(
     path: str | None = None,
     exclude: str | None = None,

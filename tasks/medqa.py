@@ -14,9 +14,9 @@ from typing import Any
 from inspect_ai import Task, task
 
 from harness.errors import InputError
+from harness.inspect_names import namespaced
 from harness.io import iter_jsonl
 from tasks._data import HFSource, hf_rows, local_file
-from tasks._naming import task_name
 from tasks.items import LETTERS, MCQItem, check_unique, content_id
 from tasks.mcq import mcq_task
 
@@ -68,7 +68,7 @@ def load_medqa(path: str | None = None) -> tuple[list[MCQItem], str]:
     return check_unique(items, HF.describe()), HF.describe()
 
 
-@task(name=task_name("medqa"))
+@task(name=namespaced("tasks", "medqa"))
 def medqa(
     path: str | None = None,
     cot: bool = False,

@@ -20,9 +20,9 @@ from typing import Any
 from inspect_ai import Task, task
 
 from harness.errors import InputError
+from harness.inspect_names import namespaced
 from harness.io import iter_jsonl
 from tasks._data import HFSource, hf_rows, local_file
-from tasks._naming import task_name
 from tasks.items import LETTERS, MCQItem, check_unique
 from tasks.mcq import mcq_task
 
@@ -111,7 +111,7 @@ def load_medxpertqa(
     return check_unique(items, HF.describe()), HF.describe()
 
 
-@task(name=task_name("medxpertqa"))
+@task(name=namespaced("tasks", "medxpertqa"))
 def medxpertqa(
     subset: str = "subset-1449",
     path: str | None = None,

@@ -15,8 +15,8 @@ from typing import Any
 from inspect_ai import Task, task
 
 from harness.errors import InputError
+from harness.inspect_names import namespaced
 from tasks._data import HFSource, as_list, hf_rows, local_file
-from tasks._naming import task_name
 from tasks.items import LETTERS, MCQItem, check_unique, content_id
 from tasks.mcq import mcq_task
 
@@ -99,7 +99,7 @@ def load_mmlu_medical(
     return check_unique(items, "mmlu_medical"), "; ".join(locations)
 
 
-@task(name=task_name("mmlu_medical"))
+@task(name=namespaced("tasks", "mmlu_medical"))
 def mmlu_medical(
     subjects: str | list[str] | None = None,
     path: str | None = None,

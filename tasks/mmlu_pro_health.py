@@ -15,9 +15,9 @@ from typing import Any
 from inspect_ai import Task, task
 
 from harness.errors import InputError
+from harness.inspect_names import namespaced
 from harness.io import read_json
 from tasks._data import HFSource, hf_rows, local_file
-from tasks._naming import task_name
 from tasks.items import LETTERS, MCQItem, check_unique
 from tasks.mcq import mcq_task
 
@@ -69,7 +69,7 @@ def load_mmlu_pro_health(path: str | None = None) -> tuple[list[MCQItem], str]:
     return check_unique(items, HF.describe()), HF.describe()
 
 
-@task(name=task_name("mmlu_pro_health"))
+@task(name=namespaced("tasks", "mmlu_pro_health"))
 def mmlu_pro_health(
     path: str | None = None,
     cot: bool = False,

@@ -15,9 +15,9 @@ from typing import Any
 from inspect_ai import Task, task
 
 from harness.errors import InputError
+from harness.inspect_names import namespaced
 from harness.io import read_json
 from tasks._data import HFSource, hf_rows, local_file
-from tasks._naming import task_name
 from tasks.items import MCQItem, check_unique
 from tasks.mcq import mcq_task
 
@@ -97,7 +97,7 @@ def load_pubmedqa(
     return check_unique(items, str(file)), str(Path(file).resolve())
 
 
-@task(name=task_name("pubmedqa"))
+@task(name=namespaced("tasks", "pubmedqa"))
 def pubmedqa(
     path: str | None = None,
     test_ids: str | None = None,

@@ -1,0 +1,401 @@
+"""HealthBench: multi-turn health conversations graded on their own physician-written rubrics.
+
+Records come from `-T path=` (a JSONL of records, as OpenAI publishes them, or a directory
+of one-record JSON files, as in `$DIQ_DATA_DIR/healthbench/processed_data/`). Two kinds:
+
+- rubric records (`prompt`, `prompt_id`, `rubrics`, `example_tags`): the model answers the
+  conversation (or, with `-T completions=ideal|reference`, the physicians' ideal completion
+  or the reference completions shown to them are graded instead) and `healthbench_judge`
+  grades every rubric item with HealthBench's grader contract;
+- meta-evaluation records (`prompt`, `completion`, `rubric`, `binary_labels`, ...): the
+  judge grades a physician-labelled completion and the task reports judge-vs-physician
+  agreement (`healthbench_meta_eval`, chosen automatically for such files).
+
+HealthBench records carry a canary string: they are evaluation data only, never training
+data. The upstream files: https://openaipublic.blob.core.windows.net/simple-evals/healthbench/
+(`2025-05-07-06-14-12_oss_eval.jsonl`, `hard_...`, `consensus_...`, `..._oss_meta_eval.jsonl`).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from inspect_ai import Task, task
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import (
+    ChatMessage,
+    ChatMessageAssistant,
+    ChatMessageSystem,
+    ChatMessageUser,
+    GenerateConfig,
+)
+from inspect_ai.solver import generate
+
+from harness.errors import InputError
+from harness.inspect_names import namespaced
+from harness.io import iter_jsonl, read_json, sha256_json
+from rubrics.healthbench import healthbench_judge, healthbench_meta_judge
+from rubrics.metrics import (
+    grader_failure_rate,
+    healthbench_metrics,
+    jury_agreement,
+    length_correlation,
+    physician_agreement,
+)
+from rubrics.prompts import healthbench_template
+from rubrics.solvers import fixed_output
+from tasks._data import as_list, excluded_ids, local_file
+from tasks.items import content_id
+
+RELATIVE_PATH = "healthbench/processed_data"
+ROLES = {"system": ChatMessageSystem, "developer": ChatMessageSystem, "user": ChatMessageUser}
+Completions = Literal["model", "ideal", "reference"]
+
+
+def _natural_key(path: Path) -> list[object]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
+
+
+def iter_raw_records(path: Path) -> Iterator[tuple[dict[str, Any], str, int | None]]:
+    """(record, file, line) for a JSONL file, a JSON file (record or list), or a directory."""
+    files = (
+        sorted((p for p in path.iterdir() if p.suffix in (".json", ".jsonl")), key=_natural_key)
+        if path.is_dir()
+        else [path]
+    )
+    if not files:
+        raise InputError("no .json or .jsonl HealthBench files in directory", path=path)
+    for file in files:
+        if file.suffix == ".jsonl":
+            for line, row in iter_jsonl(file):
+                yield row, str(file), line
+            continue
+        data = read_json(file)
+        for row in data if isinstance(data, list) else [data]:
+            if not isinstance(row, dict):
+                raise InputError("expected a JSON object per record", path=file)
+            yield row, str(file), None
+
+
+def _conversation(record: dict[str, Any], where: dict[str, Any]) -> list[dict[str, str]]:
+    prompt = record.get("prompt")
+    if not isinstance(prompt, list) or not prompt:
+        raise InputError("expected a non-empty list of messages", field="prompt", **where)
+    turns = []
+    for i, message in enumerate(prompt):
+        if (
+            not isinstance(message, dict)
+            or message.get("role") not in (*ROLES, "assistant")
+            or not isinstance(message.get("content"), str)
+        ):
+            raise InputError(
+                "expected {role: system|user|assistant, content: str}",
+                field=f"prompt[{i}]",
+                **where,
+            )
+        turns.append({"role": message["role"], "content": message["content"]})
+    return turns
+
+
+def _messages(conversation: list[dict[str, str]]) -> list[ChatMessage]:
+    return [
+        ChatMessageAssistant(content=turn["content"])
+        if turn["role"] == "assistant"
+        else ROLES[turn["role"]](content=turn["content"])
+        for turn in conversation
+    ]
+
+
+def _rubric_items(record: dict[str, Any], where: dict[str, Any]) -> list[dict[str, Any]]:
+    items = record.get("rubrics")
+    if not isinstance(items, list) or not items:
+        raise InputError("expected a non-empty list of rubric items", field="rubrics", **where)
+    for i, item in enumerate(items):
+        field = f"rubrics[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("criterion"), str):
+            raise InputError("expected {criterion: str, points, tags}", field=field, **where)
+        points = item.get("points")
+        if isinstance(points, bool) or not isinstance(points, int | float):
+            raise InputError("points must be a number", field=f"{field}.points", **where)
+        tags = item.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise InputError("tags must be a list of strings", field=f"{field}.tags", **where)
+    if not any(item["points"] > 0 for item in items):
+        raise InputError("no rubric item has positive points", field="rubrics", **where)
+    return [
+        {"criterion": i["criterion"], "points": i["points"], "tags": i.get("tags", [])}
+        for i in items
+    ]
+
+
+def _text(record: dict[str, Any], name: str, where: dict[str, Any]) -> str:
+    value = record.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise InputError("expected a non-empty string", field=name, **where)
+    return value
+
+
+def rubric_samples(
+    record: dict[str, Any], where: dict[str, Any], completions: Completions
+) -> list[Sample]:
+    """Samples for one rubric record (none when the requested completions are absent)."""
+    prompt_id = _text(record, "prompt_id", where)
+    conversation = _conversation(record, where)
+    tags = record.get("example_tags") or []
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise InputError("expected a list of strings", field="example_tags", **where)
+    metadata = {
+        "prompt_id": prompt_id,
+        "conversation": conversation,
+        "rubrics": _rubric_items(record, where),
+        "example_tags": tags,
+        "themes": [t.removeprefix("theme:") for t in tags if t.startswith("theme:")],
+    }
+    input = _messages(conversation)
+    if completions == "model":
+        return [Sample(id=prompt_id, input=input, metadata=metadata)]
+    ideal = record.get("ideal_completions_data")
+    if not ideal:
+        return []
+    if not isinstance(ideal, dict):
+        raise InputError("expected an object", field="ideal_completions_data", **where)
+    group = ideal.get("ideal_completions_group")
+    if completions == "ideal":
+        text = _text(ideal, "ideal_completion", {**where, "record": prompt_id})
+        return [
+            Sample(
+                id=prompt_id,
+                input=input,
+                metadata={**metadata, "completion": text, "completion_group": group},
+            )
+        ]
+    references = ideal.get("ideal_completions_ref_completions") or []
+    return [
+        Sample(
+            id=f"{prompt_id}:ref{i}",
+            input=input,
+            metadata={**metadata, "completion": text, "completion_group": group},
+        )
+        for i, text in enumerate(references)
+        if isinstance(text, str) and text.strip()
+    ]
+
+
+def meta_sample(record: dict[str, Any], where: dict[str, Any]) -> Sample:
+    """The sample for one physician-labelled meta-evaluation record."""
+    prompt_id = _text(record, "prompt_id", where)
+    completion = _text(record, "completion", where)
+    rubric = _text(record, "rubric", where)
+    labels = record.get("binary_labels")
+    if not isinstance(labels, list) or not labels or not all(isinstance(x, bool) for x in labels):
+        raise InputError("expected a non-empty list of booleans", field="binary_labels", **where)
+    physicians = record.get("anonymized_physician_ids")
+    if physicians is not None and (
+        not isinstance(physicians, list) or len(physicians) != len(labels)
+    ):
+        raise InputError(
+            "expected one physician id per label", field="anonymized_physician_ids", **where
+        )
+    completion_id = str(record.get("completion_id") or content_id(prompt_id, completion))
+    conversation = _conversation(record, where)
+    return Sample(
+        id=f"{prompt_id}:{completion_id}:{content_id(rubric, length=8)}",
+        input=_messages(conversation),
+        metadata={
+            "prompt_id": prompt_id,
+            "completion_id": completion_id,
+            "conversation": conversation,
+            "completion": completion,
+            "rubric": rubric,
+            "binary_labels": labels,
+            "anonymized_physician_ids": physicians,
+            "category": str(record.get("category") or "uncategorised"),
+        },
+    )
+
+
+def load_healthbench(
+    path: str | None = None, completions: Completions = "model"
+) -> tuple[list[Sample], str, Literal["rubric", "meta"]]:
+    """Samples from `path` (or `$DIQ_DATA_DIR/healthbench/processed_data`), and their kind.
+
+    A file mixing rubric and meta-evaluation records is an error; ids must be unique.
+    """
+    if completions not in ("model", "ideal", "reference"):
+        raise InputError(
+            f"completions must be model, ideal or reference, got {completions!r}",
+            field="completions",
+        )
+    file = local_file(path, RELATIVE_PATH, "healthbench")
+    if file is None:
+        raise InputError(
+            "healthbench: pass -T path=FILE_OR_DIR (OpenAI's JSONL from "
+            "openaipublic.blob.core.windows.net/simple-evals/healthbench/, or a directory of "
+            "one-record JSON files) or set DIQ_DATA_DIR"
+        )
+    samples: list[Sample] = []
+    kinds: set[str] = set()
+    seen: dict[str, str] = {}
+    for record, source, line in iter_raw_records(Path(file)):
+        where = {"path": source, "line": line, "record": record.get("prompt_id")}
+        kind = "meta" if "binary_labels" in record else "rubric"
+        kinds.add(kind)
+        if len(kinds) > 1:
+            raise InputError("file mixes rubric and meta-evaluation records", **where)
+        new = (
+            [meta_sample(record, where)]
+            if kind == "meta"
+            else rubric_samples(record, where, completions)
+        )
+        for sample in new:
+            if str(sample.id) in seen:
+                raise InputError(
+                    f"duplicate sample id (first in {seen[str(sample.id)]})",
+                    field="prompt_id",
+                    **where,
+                )
+            seen[str(sample.id)] = source
+        samples.extend(new)
+    if not samples:
+        raise InputError(f"no samples with {completions} completions", path=file)
+    return samples, str(Path(file).resolve()), kinds.pop()  # type: ignore[return-value]
+
+
+def _select(
+    samples: list[Sample],
+    themes: list[str],
+    exclude: str | None,
+    task_name: str,
+    limit: int | None,
+    seed: int,
+) -> list[Sample]:
+    excluded = excluded_ids(exclude, task_name)
+    kept = [s for s in samples if str(s.id) not in excluded]
+    if themes:
+        kept = [s for s in kept if set(themes) & set(s.metadata["themes"])]  # type: ignore[index]
+    if limit is not None and limit < len(kept):
+        chosen = set(random.Random(seed).sample(range(len(kept)), limit))
+        kept = [s for i, s in enumerate(kept) if i in chosen]
+    if not kept:
+        raise InputError(f"{task_name}: no samples left after filtering", path=exclude)
+    return kept
+
+
+def _judge_options(retries: int, max_tokens: int | None, cache: bool) -> dict[str, Any]:
+    return {"retries": retries, "max_tokens": max_tokens, "cache": cache}
+
+
+@task(name=namespaced("tasks", "healthbench"))
+def healthbench(
+    path: str | None = None,
+    completions: Completions = "model",
+    themes: str | list[str] | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    exclude: str | None = None,
+    max_tokens: int | None = None,
+    bootstrap_samples: int = 1000,
+    judge_retries: int = 2,
+    judge_max_tokens: int | None = None,
+    judge_cache: bool = False,
+) -> Task:
+    """HealthBench rubric grading (or, for meta-evaluation files, judge-vs-physician agreement).
+
+    Args:
+        path: JSONL of records or a directory of one-record JSON files.
+        completions: "model" (generate), "ideal" (grade the physicians' ideal
+            completions) or "reference" (grade the reference completions they were shown).
+        themes: Keep records with one of these themes (e.g. emergency_referrals,hedging).
+        limit: Grade a seeded random sample of this many records.
+        seed: Seed for `limit` and for the bootstrap.
+        exclude: File of sample ids (prompt ids) never to evaluate.
+        max_tokens: Generation limit for the evaluated model.
+        bootstrap_samples: Bootstrap resamples for the aggregate's std and interval.
+        judge_retries: Re-asks after an unusable judge reply.
+        judge_max_tokens: Judge generation limit.
+        judge_cache: Cache judge calls.
+    """
+    samples, location, kind = load_healthbench(path, completions)
+    if kind == "meta":
+        return _meta_task(
+            samples, location, limit, seed, exclude, judge_retries, judge_max_tokens, judge_cache
+        )
+    kept = _select(samples, as_list(themes), exclude, "healthbench", limit, seed)
+    return Task(
+        name="healthbench",
+        dataset=MemoryDataset(kept, name="healthbench", location=location),
+        solver=generate() if completions == "model" else fixed_output("completion"),
+        scorer=healthbench_judge(**_judge_options(judge_retries, judge_max_tokens, judge_cache)),
+        metrics=[
+            healthbench_metrics(bootstrap_samples, seed),
+            grader_failure_rate(),
+            length_correlation("healthbench_score"),
+            jury_agreement(),
+        ],
+        config=GenerateConfig(max_tokens=max_tokens) if max_tokens else GenerateConfig(),
+        model=None if completions == "model" else "none/none",  # graded text is given
+        metadata={
+            "benchmark": "healthbench",
+            "source": location,
+            "completions": completions,
+            "records": len(kept),
+            "excluded_or_filtered": len(samples) - len(kept),
+            "grader_template_sha256": sha256_json(healthbench_template()),
+            "evaluation_only": "HealthBench records carry a canary string; never train on them",
+        },
+    )
+
+
+def _meta_task(
+    samples: list[Sample],
+    location: str,
+    limit: int | None,
+    seed: int,
+    exclude: str | None,
+    judge_retries: int,
+    judge_max_tokens: int | None,
+    judge_cache: bool,
+) -> Task:
+    kept = _select(samples, [], exclude, "healthbench_meta_eval", limit, seed)
+    return Task(
+        name="healthbench_meta_eval",
+        dataset=MemoryDataset(kept, name="healthbench_meta_eval", location=location),
+        solver=fixed_output("completion"),
+        scorer=healthbench_meta_judge(
+            **_judge_options(judge_retries, judge_max_tokens, judge_cache)
+        ),
+        metrics=[physician_agreement(), grader_failure_rate()],
+        model="none/none",  # the physician-labelled completions are graded; nothing is generated
+        metadata={
+            "benchmark": "healthbench_meta_eval",
+            "source": location,
+            "records": len(kept),
+            "excluded": len(samples) - len(kept),
+            "grader_template_sha256": sha256_json(healthbench_template()),
+        },
+    )
+
+
+@task(name=namespaced("tasks", "healthbench_meta_eval"))
+def healthbench_meta_eval(
+    path: str | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    exclude: str | None = None,
+    judge_retries: int = 2,
+    judge_max_tokens: int | None = None,
+    judge_cache: bool = False,
+) -> Task:
+    """Judge-vs-physician agreement on HealthBench meta-evaluation records (options as above)."""
+    samples, location, kind = load_healthbench(path)
+    if kind != "meta":
+        raise InputError(
+            "healthbench_meta_eval needs meta-evaluation records (with binary_labels)", path=path
+        )
+    return _meta_task(
+        samples, location, limit, seed, exclude, judge_retries, judge_max_tokens, judge_cache
+    )
