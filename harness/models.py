@@ -11,11 +11,13 @@ Real runs pass any Hugging Face checkpoint instead and never touch this module.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from harness.io import atomic_directory, write_json
+from selection.records import PoolRecord
+from selection.render import RenderStyle, assistant_text
 
 BOS = "<|begin_of_text|>"
 EOS = "<|end_of_text|>"
@@ -48,6 +50,18 @@ class TinyModelConfig:
     intermediate_size: int = 352
     max_position_embeddings: int = 2048
     seed: int = 0
+
+
+def pool_texts(records: Iterable[PoolRecord], style: RenderStyle | None = None) -> Iterator[str]:
+    """The texts a tokenizer for these records must cover: each question and assistant turn.
+
+    The assistant turn is rendered as training renders it (reasoning and response in
+    `style`'s layout), so the tokenizer learns the layout's headings too.
+    """
+    style = style or RenderStyle()
+    for record in records:
+        yield record.question
+        yield assistant_text(record, style)
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 4096) -> object:

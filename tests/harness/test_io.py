@@ -56,3 +56,11 @@ def test_error_rendering() -> None:
 def test_canonical_hash_ignores_key_order() -> None:
     assert sha256_json({"a": 1, "b": [1, 2]}) == sha256_json({"b": [1, 2], "a": 1})
     assert sha256_json({"a": 1}) != sha256_json({"a": 2})
+
+
+def test_published_outputs_are_not_private(tmp_path: Path) -> None:
+    write_json(tmp_path / "a.json", {})
+    with atomic_directory(tmp_path / "d") as tmp:
+        (tmp / "x").write_text("1")
+    assert (tmp_path / "a.json").stat().st_mode & 0o044 == 0o044  # group/other readable (umask 022)
+    assert (tmp_path / "d").stat().st_mode & 0o055 == 0o055

@@ -1,0 +1,190 @@
+"""The base model: where it is, what identifies it, and loading it with a clear error.
+
+A base is a local checkpoint directory (the embedded tiny model or any
+`save_pretrained` output) or a Hugging Face model id. Its fingerprint names it in the
+train manifest and decides whether an existing model is up to date: the sha256 of
+`config.json` plus, for local directories, every file's name and size and the sha256
+of each file up to `HASHED_FILE_LIMIT` bytes (all of the tiny model; the tokenizer and
+configs of a large one, whose multi-GB weight shards are identified by name and size);
+for a hub id, the resolved commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.errors import ConfigError, InputError
+from harness.io import read_json, sha256_file, sha256_json
+
+if TYPE_CHECKING:
+    import torch
+
+HASHED_FILE_LIMIT = 64 << 20
+
+
+@dataclass(frozen=True)
+class BaseModelRef:
+    """A resolved base model.
+
+    Attributes:
+        name_or_path: as the user gave it (a hub id stays an id, so it loads from the cache).
+        local_dir: the directory holding its `config.json` (a hub snapshot for an id).
+        revision: the hub commit for an id, None for a local directory.
+        config_sha256: sha256 of `config.json`.
+        fingerprint: sha256 identifying the files (see the module docstring).
+    """
+
+    name_or_path: str
+    local_dir: Path
+    revision: str | None
+    config_sha256: str
+    fingerprint: str
+
+    @property
+    def load_path(self) -> str:
+        """What `from_pretrained` gets: the local directory, or the hub id."""
+        return self.name_or_path if self.revision else str(self.local_dir)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name_or_path": self.name_or_path,
+            "local_dir": str(self.local_dir),
+            "revision": self.revision,
+            "config_sha256": self.config_sha256,
+            "fingerprint": self.fingerprint,
+        }
+
+
+def _looks_like_hub_id(value: str) -> bool:
+    parts = value.split("/")
+    return (
+        len(parts) <= 2
+        and all(parts)
+        and not value.startswith((".", "~"))
+        and not any(part in (".", "..") for part in parts)
+    )
+
+
+def _files_fingerprint(directory: Path) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        relative = path.relative_to(directory).as_posix()
+        if relative.startswith(".") or "/." in relative:
+            continue
+        size = path.stat().st_size
+        rows.append([relative, size, sha256_file(path) if size <= HASHED_FILE_LIMIT else None])
+    return rows
+
+
+def resolve_base(base: str | Path) -> BaseModelRef:
+    """Find the base model and fingerprint it, without loading weights."""
+    text = str(base)
+    path = Path(text).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise InputError("base model is not a directory", path=path)
+        config = path / "config.json"
+        if not config.is_file():
+            raise InputError(
+                "base model directory has no config.json (not a save_pretrained checkpoint)",
+                path=path,
+            )
+        read_json(config)  # a located error if it is not JSON
+        fingerprint = sha256_json(_files_fingerprint(path))
+        return BaseModelRef(
+            name_or_path=str(path.resolve()),
+            local_dir=path.resolve(),
+            revision=None,
+            config_sha256=sha256_file(config),
+            fingerprint=fingerprint,
+        )
+    if not _looks_like_hub_id(text):
+        raise InputError("base model not found: no such directory", path=path)
+    from transformers.utils import cached_file
+
+    try:
+        config_file = cached_file(text, "config.json")
+    except (OSError, ValueError) as error:
+        raise InputError(
+            f"base model not found: {text!r} is not a local directory, and as a Hugging Face "
+            f"model id it failed to resolve ({str(error).splitlines()[0]})"
+        ) from None
+    if config_file is None:
+        raise InputError(f"base model not found: {text!r} has no config.json on the hub")
+    config_path = Path(config_file)
+    revision = config_path.parent.name  # hub cache layout: snapshots/<commit>/config.json
+    config_sha256 = sha256_file(config_path)
+    return BaseModelRef(
+        name_or_path=text,
+        local_dir=config_path.parent,
+        revision=revision,
+        config_sha256=config_sha256,
+        fingerprint=sha256_json({"hub_id": text, "revision": revision, "config": config_sha256}),
+    )
+
+
+def load_tokenizer(ref: BaseModelRef) -> Any:
+    """The base model's tokenizer; a chat template is required by the shared rendering."""
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(ref.load_path, revision=ref.revision)
+    except (OSError, ValueError) as error:
+        raise InputError(
+            f"cannot load the tokenizer of base model {ref.name_or_path!r}: {error}"
+        ) from None
+    if getattr(tokenizer, "chat_template", None) is None:
+        raise InputError(
+            f"the tokenizer of base model {ref.name_or_path!r} has no chat template; "
+            "use a chat (instruct) model or add a template to its tokenizer_config.json",
+            field="chat_template",
+        )
+    return tokenizer
+
+
+def load_model(ref: BaseModelRef, dtype: torch.dtype | str) -> Any:
+    """The base causal LM in `dtype` ("auto": as stored), on the CPU (the trainer places it)."""
+    from transformers import AutoModelForCausalLM
+
+    try:
+        return AutoModelForCausalLM.from_pretrained(
+            ref.load_path, revision=ref.revision, dtype=dtype
+        )
+    except (OSError, ValueError) as error:
+        raise InputError(f"cannot load base model {ref.name_or_path!r}: {error}") from None
+
+
+def check_lora_targets(model: Any, targets: tuple[str, ...], base_name: str) -> None:
+    """Every LoRA target must name a linear layer of the model (peft's own error is opaque)."""
+    if targets == ("all-linear",):
+        return
+    import torch
+
+    linear = {
+        name.rsplit(".", 1)[-1]
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear)
+    }
+    missing = [target for target in targets if target not in linear]
+    if missing:
+        raise ConfigError(
+            f"LoRA target modules {', '.join(missing)} are not linear layers of base model "
+            f"{base_name!r}; its linear layers are: {', '.join(sorted(linear))} "
+            "(or pass all-linear)"
+        )
+
+
+def max_positions(ref: BaseModelRef) -> int | None:
+    """The longest sequence the base model was built for, if its config says."""
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(ref.load_path, revision=ref.revision)
+    except (OSError, ValueError) as error:
+        raise InputError(
+            f"cannot read the config of base model {ref.name_or_path!r}: {error}"
+        ) from None
+    value = getattr(config.get_text_config(), "max_position_embeddings", None)
+    return value if isinstance(value, int) and value > 0 else None

@@ -1,0 +1,144 @@
+"""Bad input fails early with an error that names the file, record or setting."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from harness.errors import ConfigError, InputError
+from harness.training import TrainConfig, train_all, train_subset
+from harness.training.run import work_dir_for
+from selection.records import PoolRecord, write_records
+from tests.train.conftest import toy_records
+
+
+def test_empty_subset(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    with pytest.raises(InputError, match="subset has no records") as caught:
+        train_subset(empty, tiny_checkpoint, tmp_path / "out", progress=False)
+    assert str(empty) in str(caught.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_subset_record_is_located(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    subset = tmp_path / "bad.jsonl"
+    subset.write_text(json.dumps({"id": "x1", "question": "Q?", "response": ""}) + "\n")
+    with pytest.raises(InputError) as caught:
+        train_subset(subset, tiny_checkpoint, tmp_path / "out", progress=False)
+    assert str(caught.value).startswith(f"{subset}:1: record 'x1': field 'response'")
+
+
+@pytest.mark.parametrize(
+    ("base", "message"),
+    [
+        ("./no/such/model", "base model not found: no such directory"),
+        ("/definitely/not/here", "base model not found: no such directory"),
+        ("nobody-org/no-such-model-xyz", "is not a local directory, and as a Hugging Face"),
+    ],
+)
+def test_missing_base_model(subset_file: Path, tmp_path: Path, base: str, message: str) -> None:
+    with pytest.raises(InputError, match=message) as caught:
+        train_subset(subset_file, base, tmp_path / "out", progress=False)
+    assert base.lstrip("./") in str(caught.value)
+
+
+def test_base_directory_without_config(subset_file: Path, tmp_path: Path) -> None:
+    not_a_model = tmp_path / "weights"
+    not_a_model.mkdir()
+    with pytest.raises(InputError, match="has no config.json"):
+        train_subset(subset_file, not_a_model, tmp_path / "out", progress=False)
+
+
+def test_lora_targets_the_model_lacks(
+    tiny_checkpoint: Path,
+    subset_file: Path,
+    tmp_path: Path,
+    fast_config: Callable[..., TrainConfig],
+) -> None:
+    config = fast_config(lora_targets=("q_proj", "query_key_value"))
+    with pytest.raises(ConfigError) as caught:
+        train_subset(subset_file, tiny_checkpoint, tmp_path / "out", config, progress=False)
+    message = str(caught.value)
+    assert "query_key_value" in message and "q_proj" not in message.split("are not")[0]
+    assert "o_proj" in message  # the layers it does have
+    assert not (tmp_path / "out").exists()
+
+
+def test_truncation_counted_or_refused(
+    tiny_checkpoint: Path, tmp_path: Path, fast_config: Callable[..., TrainConfig]
+) -> None:
+    long_record = PoolRecord(id="long-1", question="Q?", reasoning="word " * 100, response="A")
+    subset = tmp_path / "long.jsonl"
+    write_records(subset, [*toy_records(1), long_record])
+
+    refused = fast_config(max_length=96, fail_on_truncation=True, max_steps=1)
+    with pytest.raises(InputError, match="exceed max_length=96") as caught:
+        train_subset(subset, tiny_checkpoint, tmp_path / "refused", refused, progress=False)
+    assert caught.value.record == "long-1"
+    assert not (tmp_path / "refused").exists()
+
+    counted = fast_config(max_length=96, max_steps=1)
+    manifest = train_subset(
+        subset, tiny_checkpoint, tmp_path / "counted", counted, progress=False
+    ).manifest
+    assert manifest["truncation"]["truncated"] == 1
+    assert manifest["truncation"]["truncated_ids"] == ["long-1"]
+    assert manifest["truncation"]["dropped"] == 0
+
+
+def test_max_length_that_leaves_no_completion(
+    tiny_checkpoint: Path,
+    subset_file: Path,
+    tmp_path: Path,
+    fast_config: Callable[..., TrainConfig],
+) -> None:
+    with pytest.raises(InputError, match="every record's completion starts beyond"):
+        train_subset(
+            subset_file,
+            tiny_checkpoint,
+            tmp_path / "out",
+            fast_config(max_length=8),
+            progress=False,
+        )
+    assert not work_dir_for(tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"learning_rate": 0}, "learning_rate"),
+        ({"lr_scheduler": "cosine-ish"}, "lr_scheduler"),
+        ({"warmup_ratio": 1.5}, "warmup_ratio"),
+        ({"assistant_format": "{response}"}, "assistant_format"),
+        ({"lora_targets": ()}, "lora_targets"),
+        ({"epochs": 3, "unknown": 1}, "unknown"),
+    ],
+)
+def test_invalid_configuration(options: dict, field: str) -> None:
+    with pytest.raises(ConfigError, match=f"invalid training configuration: {field}"):
+        TrainConfig.from_options(**options)
+
+
+def test_subsets_directory_without_subsets(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"no subset files \(\*.jsonl\)"):
+        train_all(tmp_path, tiny_checkpoint, progress=False)
+    with pytest.raises(InputError, match="subsets directory not found"):
+        train_all(tmp_path / "missing", tiny_checkpoint, progress=False)
+
+
+def test_refuses_to_replace_a_directory_it_did_not_write(
+    tiny_checkpoint: Path,
+    subset_file: Path,
+    tmp_path: Path,
+    fast_config: Callable[..., TrainConfig],
+) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    with pytest.raises(InputError, match="holds no train_manifest.json"):
+        train_subset(subset_file, tiny_checkpoint, precious, fast_config(), progress=False)
+    assert (precious / "notes.txt").read_text() == "keep me"
