@@ -1,0 +1,243 @@
+"""`diq review export`: blinded, order-randomized rater sheets with an overlap design.
+
+Writes, into the output directory:
+
+- `raters/<rater>.xlsx` (or `.csv`, or `.labelstudio.json` + `label_config.xml`): what
+  goes to each physician, plus `raters/full_texts.html` when a text was too long for a
+  cell;
+- `manifest.json`: the design (raters, calibration codes, per-rater code lists), the
+  rubric versions and a SHA-256 of every stimulus as written: what the import checks
+  returned sheets against; it names no model;
+- `key.json`: code -> task, sample, model and log. The unblinding key: keep it away from
+  raters.
+
+All files are written to a staging directory first and moved in at the end, so a
+failed export leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from tqdm import tqdm
+
+from harness.errors import ConfigError
+from harness.io import sha256_file, sha256_json, write_json, write_text
+from reports.frames import Frames
+from reports.review.cells import EXCEL_CELL_LIMIT, text_hash
+from reports.review.design import Response, assign, collect_responses
+from reports.review.sheets import (
+    FORMAT,
+    AxisRef,
+    SheetRow,
+    SheetSpec,
+    companion_html,
+    label_studio_config,
+    prepare_text,
+    write_csv,
+    write_label_studio,
+    write_xlsx,
+)
+
+SheetFormat = Literal["xlsx", "csv", "labelstudio"]
+SUFFIX = {"xlsx": ".xlsx", "csv": ".csv", "labelstudio": ".labelstudio.json"}
+COMPANION = "full_texts.html"
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """The study design and the sheet format."""
+
+    raters: tuple[str, ...]
+    rubrics: tuple[str, ...]
+    seed: int = 0
+    calibration: int = 30
+    per_item: int = 2
+    prompts: int | None = None
+    tasks: tuple[str, ...] = ()
+    format: SheetFormat = "xlsx"
+    show_reference: bool = False
+    max_chars: int = EXCEL_CELL_LIMIT
+
+
+def rubric_axes(names: tuple[str, ...]) -> tuple[list[AxisRef], list[dict[str, str]]]:
+    """Axes of the named rubrics (ids must be unique across them) and their provenance."""
+    from rubrics.schema import load_rubric, rubric_path
+
+    if not names:
+        raise ConfigError(
+            "name at least one rubric (--rubric differential_diagnosis, or a YAML path)"
+        )
+    axes: list[AxisRef] = []
+    provenance = []
+    for name in names:
+        rubric = load_rubric(name)
+        provenance.append(
+            {"id": rubric.id, "version": rubric.version, "sha256": sha256_file(rubric_path(name))}
+        )
+        for axis in rubric.axes:
+            if any(a.axis == axis.id for a in axes):
+                raise ConfigError(
+                    f"axis {axis.id!r} appears in more than one rubric; rate them in separate exports"
+                )
+            axes.append(
+                AxisRef(
+                    rubric.id,
+                    rubric.version,
+                    axis.id,
+                    axis.title,
+                    axis.question,
+                    dict(axis.anchors),
+                )
+            )
+    return axes, provenance
+
+
+def export_sheets(frames: Frames, options: ExportOptions, out: Path) -> dict[str, object]:
+    """Write sheets, manifest and key for a study; return the manifest."""
+    if options.max_chars < 1000 or options.max_chars > EXCEL_CELL_LIMIT:
+        raise ConfigError(
+            f"--max-chars must be between 1000 and {EXCEL_CELL_LIMIT}, got {options.max_chars}"
+        )
+    if (out / "manifest.json").exists():
+        raise ConfigError(
+            f"{out} already holds an export (manifest.json); choose another --out or delete it"
+        )
+    axes, rubrics = rubric_axes(options.rubrics)
+    responses = collect_responses(
+        frames, tasks=options.tasks, prompts=options.prompts, seed=options.seed
+    )
+    assignment = assign(
+        responses,
+        options.raters,
+        calibration=options.calibration,
+        per_item=options.per_item,
+        seed=options.seed,
+    )
+    by_code: dict[str, Response] = {assignment.codes[r.uid]: r for r in responses}
+    rows: dict[str, SheetRow] = {}
+    cut: list[tuple[str, str, str]] = []
+    for code, response in sorted(by_code.items()):
+        texts = {}
+        for field_name, text in (
+            ("prompt", response.prompt),
+            ("response", response.response),
+            ("reference", response.reference),
+        ):
+            if field_name == "reference" and not options.show_reference:
+                texts[field_name] = ""
+                continue
+            texts[field_name], truncated = prepare_text(
+                text, code, field_name, f"raters/{COMPANION}", options.max_chars
+            )
+            if truncated:
+                cut.append((code, field_name, text))
+        rows[code] = SheetRow(code, texts["prompt"], texts["response"], texts["reference"])
+    stimuli = {
+        code: {
+            "prompt": text_hash(row.prompt),
+            "response": text_hash(row.response),
+            "reference": text_hash(row.reference),
+        }
+        for code, row in rows.items()
+    }
+    design = {
+        "raters": list(assignment.sheets),
+        "calibration": assignment.calibration,
+        "per_item": options.per_item,
+        "prompts": options.prompts,
+        "tasks": list(options.tasks),
+    }
+    export_id = sha256_json(
+        {"seed": options.seed, "rubrics": rubrics, "design": design, "stimuli": stimuli}
+    )[:16]
+    sheets = {}
+    specs = []
+    for rater, codes in assignment.sheets.items():
+        sheet_id = sha256_json([export_id, rater])[:12]
+        file_name = f"raters/{rater}{SUFFIX[options.format]}"
+        sheets[rater] = {"sheet_id": sheet_id, "file": file_name, "codes": codes}
+        specs.append(
+            (
+                file_name,
+                SheetSpec(
+                    export_id=export_id,
+                    sheet_id=sheet_id,
+                    rater=rater,
+                    seed=options.seed,
+                    axes=axes,
+                    rows=[rows[code] for code in codes],
+                    show_reference=options.show_reference,
+                    companion=COMPANION if cut else None,
+                ),
+            )
+        )
+    manifest = {
+        "format": FORMAT,
+        "export_id": export_id,
+        "seed": options.seed,
+        "sheet_format": options.format,
+        "show_reference": options.show_reference,
+        "rubrics": rubrics,
+        "axes": [
+            {"rubric": a.rubric, "version": a.version, "axis": a.axis, "title": a.title}
+            for a in axes
+        ],
+        "design": design,
+        "sheets": sheets,
+        "stimuli": stimuli,
+        "truncated": sorted({code for code, _, _ in cut}),
+        "key_file": "key.json",
+    }
+    key = {
+        "export_id": export_id,
+        "codes": {
+            code: {
+                "task": r.task,
+                "sample_id": r.sample_id,
+                "epoch": r.epoch,
+                "label": r.label,
+                "model": r.model,
+                "log": r.log,
+                "eval_id": r.eval_id,
+            }
+            for code, r in sorted(by_code.items())
+        },
+    }
+    with _staging(out) as stage:
+        writer = {"xlsx": write_xlsx, "csv": write_csv, "labelstudio": write_label_studio}[
+            options.format
+        ]
+        for file_name, spec in tqdm(specs, desc="writing sheets", unit="sheet", disable=None):
+            writer(spec, stage / file_name)
+        if options.format == "labelstudio":
+            write_text(
+                stage / "raters" / "label_config.xml",
+                label_studio_config(axes, options.show_reference),
+            )
+        if cut:
+            write_text(stage / "raters" / COMPANION, companion_html("all raters", cut))
+        write_json(stage / "manifest.json", manifest)
+        write_json(stage / "key.json", key)
+    return manifest
+
+
+@contextlib.contextmanager
+def _staging(out: Path):  # type: ignore[no-untyped-def]
+    """A temporary directory beside `out` whose files are moved into `out` on success."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        yield stage
+        for path in sorted(p for p in stage.rglob("*") if p.is_file()):
+            target = out / path.relative_to(stage)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

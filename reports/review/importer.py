@@ -1,0 +1,420 @@
+"""`diq review import`: strict validation of returned sheets into the ratings ledger.
+
+Every returned file is checked against the export manifest, and *every* problem is
+reported with its file and cell, so a physician can fix a sheet in one pass:
+
+- the file is one of this export's sheets (export id, sheet id and rater agree), and
+  no rater's sheet is imported twice;
+- the header, the set of codes (none unknown, missing, duplicated, or assigned to
+  someone else) and the text of every prompt and response (by SHA-256) are unchanged;
+- each rating is 1-5 (`"4"`, `4.0` and `" 4 "` all read as 4) or "Unsure" (recorded as
+  missing); an empty cell, a formula, or anything else is an error.
+
+If anything is wrong nothing is written. Otherwise the ratings join the ledger, one
+row per response x rater x axis; re-importing a sheet replaces its earlier rows, so
+imports are idempotent.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.errors import DiqError, InputError
+from harness.io import iter_jsonl, read_json, sha256_file, write_jsonl
+from reports.review.cells import text_hash
+from reports.review.sheets import (
+    FORMAT,
+    UNSURE,
+    AxisRef,
+    FilledSheet,
+    columns,
+    read_csv,
+    read_label_studio,
+    read_xlsx,
+)
+
+LEDGER_FIELDS = (
+    "export_id", "sheet_id", "rater", "code", "task", "sample_id", "epoch", "label", "model",
+    "eval_id", "log", "rubric", "rubric_version", "axis", "value", "missing_reason", "comment",
+    "source_file", "source_sha256", "imported_at",
+)  # fmt: skip
+STIMULI = ("prompt", "response", "reference")
+# Where a missing row is reported, per sheet format.
+TABLE_NAME = {"xlsx": "Ratings", "csv": "rows", "labelstudio": "tasks"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a returned sheet."""
+
+    file: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.where}: {self.message}"
+
+
+class ReviewImportError(DiqError):
+    """Returned sheets failed validation; holds every problem found."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        files = len({p.file for p in self.problems})
+        lines = [f"{len(self.problems)} problem(s) in {files} file(s); nothing was imported:"]
+        lines += [f"  {problem}" for problem in self.problems]
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A validated rating, before it is unblinded into ledger rows."""
+
+    sheet_id: str
+    rater: str
+    code: str
+    axis: str
+    value: int | None
+    missing_reason: str | None
+    comment: str
+    source: Path
+
+
+def read_export(export_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The manifest and unblinding key of an export directory."""
+    manifest = read_json(export_dir / "manifest.json")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise InputError(
+            f"not a diq review manifest (expected format {FORMAT!r})",
+            path=export_dir / "manifest.json",
+        )
+    key = read_json(export_dir / manifest.get("key_file", "key.json"))
+    if key.get("export_id") != manifest["export_id"]:
+        raise InputError(
+            "the key belongs to another export", path=export_dir / "key.json", field="export_id"
+        )
+    return manifest, key
+
+
+def coerce_rating(value: Any) -> tuple[int | None, str | None, str | None]:
+    """(rating, missing reason, error): "4", 4.0, " 4 " -> 4; "Unsure" -> missing."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None, "missing rating (choose 1-5, or Unsure)"
+    if isinstance(value, bool):
+        return None, None, f"not a rating: {value!r}"
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() == UNSURE.lower():
+            return None, "unsure", None
+        try:
+            value = float(text)
+        except ValueError:
+            return None, None, f"not a rating: {value!r} (choose 1-5, or Unsure)"
+    if (
+        isinstance(value, int | float)
+        and math.isfinite(value)
+        and float(value).is_integer()
+        and 1 <= value <= 5
+    ):
+        return int(value), None, None
+    return None, None, f"out of range: {value!r} (choose 1-5, or Unsure)"
+
+
+def _read(path: Path, manifest: dict[str, Any], axes: list[AxisRef]) -> FilledSheet:
+    show_reference = bool(manifest["show_reference"])
+    if path.suffix == ".xlsx":
+        return read_xlsx(path, columns(axes, show_reference))
+    if path.suffix == ".csv":
+        return read_csv(path, columns(axes, show_reference, with_sheet_id=True))
+    if path.suffix == ".json":
+        return read_label_studio(path, columns(axes, show_reference))
+    sheet = FilledSheet(path, "unknown", {}, [], [])
+    sheet.problems.append(
+        ("file", "unknown sheet format (expected .xlsx, .csv or Label Studio .json)")
+    )
+    return sheet
+
+
+def validate(files: Sequence[Path], manifest: dict[str, Any]) -> tuple[list[Rating], list[Problem]]:
+    """Every rating in `files`, and every problem with them."""
+    axes = [
+        AxisRef(a["rubric"], a["version"], a["axis"], a["title"], "", {}) for a in manifest["axes"]
+    ]
+    by_sheet_id = {entry["sheet_id"]: rater for rater, entry in manifest["sheets"].items()}
+    problems: list[Problem] = []
+    ratings: list[Rating] = []
+    claimed: dict[str, Path] = {}
+    for path in files:
+        name = str(path)
+        sheet = _read(path, manifest, axes)
+        problems += [Problem(name, where, message) for where, message in sheet.problems]
+        if sheet.problems and not sheet.rows and not sheet.meta:
+            continue
+        sheet_id_cell = sheet.meta.get("sheet_id")
+        if sheet_id_cell is None:
+            problems.append(
+                Problem(
+                    name, "meta", "the sheet does not say which rater it belongs to (no sheet id)"
+                )
+            )
+            continue
+        rater = by_sheet_id.get(str(sheet_id_cell.value))
+        if rater is None:
+            problems.append(
+                Problem(
+                    name,
+                    sheet_id_cell.address,
+                    f"sheet id {sheet_id_cell.value!r} is not part of export {manifest['export_id']}",
+                )
+            )
+            continue
+        for field_name, expected in (("export_id", manifest["export_id"]), ("rater", rater)):
+            cell = sheet.meta.get(field_name)
+            if cell is not None and str(cell.value) != expected:
+                problems.append(
+                    Problem(
+                        name, cell.address, f"{field_name} is {cell.value!r}, expected {expected!r}"
+                    )
+                )
+        if rater in claimed:
+            problems.append(
+                Problem(
+                    name,
+                    "file",
+                    f"duplicate rater {rater!r}: already imported from {claimed[rater]}",
+                )
+            )
+            continue
+        claimed[rater] = path
+        problems += _check_header(name, sheet, manifest, axes)
+        sheet_ratings, row_problems = _check_rows(name, sheet, rater, manifest, axes)
+        problems += row_problems
+        ratings += [Rating(str(sheet_id_cell.value), rater, *r, source=path) for r in sheet_ratings]
+    return ratings, problems
+
+
+def _check_header(
+    name: str, sheet: FilledSheet, manifest: dict[str, Any], axes: list[AxisRef]
+) -> list[Problem]:
+    if sheet.format == "labelstudio":
+        return []
+    expected = columns(axes, bool(manifest["show_reference"]), with_sheet_id=sheet.format == "csv")
+    problems = []
+    for index, cell in enumerate(sheet.header):
+        want = expected[index].header if index < len(expected) else None
+        got = None if cell.value in (None, "") else str(cell.value)
+        if got != want:
+            problems.append(
+                Problem(name, cell.address, f"header changed: {got!r}, expected {want!r}")
+            )
+    return problems
+
+
+def _check_rows(
+    name: str, sheet: FilledSheet, rater: str, manifest: dict[str, Any], axes: list[AxisRef]
+) -> tuple[list[tuple[str, str, int | None, str | None, str]], list[Problem]]:
+    assigned = manifest["sheets"][rater]["codes"]
+    owners: dict[str, list[str]] = {}
+    for other, entry in manifest["sheets"].items():
+        for code in entry["codes"]:
+            owners.setdefault(code, []).append(other)
+    stimuli = manifest["stimuli"]
+    problems: list[Problem] = []
+    found: list[tuple[str, str, int | None, str | None, str]] = []
+    seen: dict[str, str] = {}
+    for row in sheet.rows:
+        code_cell = row.get("code")
+        code = "" if code_cell is None or code_cell.value is None else str(code_cell.value).strip()
+        where = code_cell.address if code_cell else "row"
+        for key, cell in row.items():
+            if key.startswith("extra:") and cell.value not in (None, ""):
+                problems.append(Problem(name, cell.address, "unexpected content outside the table"))
+        if code not in stimuli:
+            problems.append(Problem(name, where, f"unknown code {code!r}"))
+            continue
+        if code not in assigned:
+            problems.append(
+                Problem(
+                    name,
+                    where,
+                    f"code {code} was assigned to {', '.join(owners[code])}, not {rater}",
+                )
+            )
+            continue
+        if code in seen:
+            problems.append(
+                Problem(name, where, f"duplicate row for code {code} (also {seen[code]})")
+            )
+            continue
+        seen[code] = where
+        for field_name in STIMULI:
+            if field_name == "reference" and not manifest["show_reference"]:
+                continue
+            cell = row.get(field_name)
+            text = "" if cell is None or cell.value is None else str(cell.value)
+            if text_hash(text) != stimuli[code][field_name]:
+                problems.append(
+                    Problem(
+                        name,
+                        cell.address if cell else where,
+                        f"protected {field_name} text of {code} was edited",
+                    )
+                )
+        comment_cell = row.get("comment")
+        comment = (
+            "" if comment_cell is None or comment_cell.value is None else str(comment_cell.value)
+        )
+        for axis in axes:
+            cell = row.get(f"rating:{axis.axis}")
+            if cell is None:
+                problems.append(Problem(name, where, f"{code}: no {axis.title} rating"))
+                continue
+            if cell.formula:
+                problems.append(
+                    Problem(
+                        name, cell.address, f"{code}: a formula is not a rating ({cell.value!r})"
+                    )
+                )
+                continue
+            value, missing, error = coerce_rating(cell.value)
+            if error:
+                problems.append(Problem(name, cell.address, f"{code}: {axis.title}: {error}"))
+                continue
+            found.append((code, axis.axis, value, missing, comment))
+    for code in assigned:
+        if code not in seen:
+            problems.append(
+                Problem(name, TABLE_NAME.get(sheet.format, "sheet"), f"missing row for code {code}")
+            )
+    return found, problems
+
+
+def ledger_rows(
+    ratings: list[Rating], manifest: dict[str, Any], key: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Unblinded long-format rows: one per response x rater x axis."""
+    imported_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    axes = {a["axis"]: a for a in manifest["axes"]}
+    hashes = {path: sha256_file(path) for path in {r.source for r in ratings}}
+    rows = []
+    for rating in ratings:
+        origin = key["codes"][rating.code]
+        rows.append(
+            {
+                "export_id": manifest["export_id"],
+                "sheet_id": rating.sheet_id,
+                "rater": rating.rater,
+                "code": rating.code,
+                "task": origin["task"],
+                "sample_id": origin["sample_id"],
+                "epoch": origin["epoch"],
+                "label": origin["label"],
+                "model": origin["model"],
+                "eval_id": origin["eval_id"],
+                "log": origin["log"],
+                "rubric": axes[rating.axis]["rubric"],
+                "rubric_version": axes[rating.axis]["version"],
+                "axis": rating.axis,
+                "value": rating.value,
+                "missing_reason": rating.missing_reason,
+                "comment": rating.comment,
+                "source_file": rating.source.name,
+                "source_sha256": hashes[rating.source],
+                "imported_at": imported_at,
+            }
+        )
+    return rows
+
+
+def import_sheets(export_dir: Path, files: Sequence[Path], ledger: Path) -> list[dict[str, Any]]:
+    """Validate `files`; if all is well, merge their ratings into `ledger` and return them."""
+    manifest, key = read_export(export_dir)
+    ratings, problems = validate(files, manifest)
+    if problems:
+        raise ReviewImportError(problems)
+    rows = ledger_rows(ratings, manifest, key)
+    imported = {row["sheet_id"] for row in rows}
+    kept = [
+        row
+        for row in (read_ledger_rows(ledger) if ledger.exists() else [])
+        if row["sheet_id"] not in imported
+    ]
+    merged = sorted(kept + rows, key=lambda r: (r["export_id"], r["rater"], r["code"], r["axis"]))
+    write_jsonl(ledger, merged)
+    return rows
+
+
+def read_ledger_rows(path: Path) -> list[dict[str, Any]]:
+    """Rows of a ratings ledger, each checked for the ledger's fields."""
+    rows = []
+    for line, row in iter_jsonl(path):
+        missing = [f for f in LEDGER_FIELDS if f not in row]
+        if missing:
+            raise InputError(
+                f"not a ratings ledger row (missing {', '.join(missing)})", path=path, line=line
+            )
+        value = row["value"]
+        if value is not None and (isinstance(value, bool) or value not in (1, 2, 3, 4, 5)):
+            raise InputError(
+                f"rating {value!r} is not 1-5 or null", path=path, line=line, field="value"
+            )
+        rows.append(row)
+    return rows
+
+
+def read_ledger(path: Path) -> pd.DataFrame:
+    """The ledger as a frame with an `item` column (the response code) for agreement."""
+    rows = read_ledger_rows(path)
+    frame = pd.DataFrame(rows, columns=list(LEDGER_FIELDS))
+    frame["item"] = frame["code"]
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
+    return frame
+
+
+def precomputed_scores(ledger: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """One `precomputed_scores` JSONL per rated log: mean physician rating per axis.
+
+    Attach them with `inspect score LOG --scorer precomputed_scores -S scores=FILE
+    --action append` (or `score(log, precomputed_scores(FILE, metrics=...))`) to see
+    physicians next to the judge in Inspect View. Values are `<axis>_human`, the mean
+    over raters (null when all were unsure); the metadata has each rater's ratings and
+    comments and how many rated each axis.
+    """
+    written = []
+    for log, group in ledger.groupby("log", sort=True):
+        records = []
+        for (sample_id, epoch), rows in group.groupby(["sample_id", "epoch"], sort=True):
+            value: dict[str, float | None] = {}
+            counts: dict[str, int] = {}
+            ratings: dict[str, dict[str, Any]] = {}
+            for axis, axis_rows in rows.groupby("axis", sort=True):
+                rated = axis_rows["value"].dropna()
+                value[f"{axis}_human"] = float(rated.mean()) if len(rated) else None
+                counts[str(axis)] = int(len(rated))
+            for _, row in rows.iterrows():
+                entry = ratings.setdefault(row["rater"], {"comment": row["comment"]})
+                entry[row["axis"]] = None if pd.isna(row["value"]) else int(row["value"])
+            records.append(
+                {
+                    "id": sample_id,
+                    "epoch": int(epoch),
+                    "value": value,
+                    "explanation": f"physician ratings from {len(ratings)} rater(s)",
+                    "metadata": {
+                        "ratings": ratings,
+                        "raters_per_axis": counts,
+                        "codes": sorted(rows["code"].unique()),
+                    },
+                }
+            )
+        target = out_dir / f"{Path(str(log)).stem}.ratings.jsonl"
+        write_jsonl(target, records)
+        written.append(target)
+    return written

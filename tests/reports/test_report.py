@@ -1,0 +1,303 @@
+"""End-to-end reports from real Inspect logs: structure, safety, numbers, determinism."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import math
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from harness.cli import main
+from reports import html as report_html
+from reports.build import ReportOptions, build_report
+from reports.compare import Settings
+from tests.reports.conftest import ITEMS, PLANTED_SCRIPT
+
+SECTIONS = (
+    "findings",
+    "summary",
+    "forest",
+    "matrix",
+    "benchmarks",
+    "judge",
+    "agreement",
+    "samples",
+    "provenance",
+    "methods",
+)
+OPTIONS = ReportOptions(settings=Settings(reference="mockllm/random", resamples=999, seed=7))
+
+
+class Page(HTMLParser):
+    """Collects what the safety checks need: ids, scripts, URLs, the CSP."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.scripts: list[dict[str, str | None]] = []
+        self.urls: list[str] = []
+        self.csp: str | None = None
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        self.tags.append(tag)
+        if attributes.get("id"):
+            self.ids.add(str(attributes["id"]))
+        if tag == "script":
+            self.scripts.append(attributes)
+        for name in ("src", "href", "action", "srcset", "data", "poster"):
+            if attributes.get(name):
+                self.urls.append(str(attributes[name]))
+        if (
+            tag == "meta"
+            and (attributes.get("http-equiv") or "").lower() == "content-security-policy"
+        ):
+            self.csp = attributes.get("content")
+
+
+@pytest.fixture(scope="module")
+def built(
+    scripted_logs: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("report") / "out"
+    return out, build_report([scripted_logs], out, OPTIONS)
+
+
+def _parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def test_report_has_every_section_and_no_network(built: tuple[Path, dict[str, Any]]) -> None:
+    out, _ = built
+    page = _parse(out / "index.html")
+    assert set(SECTIONS) <= page.ids
+    assert (
+        page.csp is not None and "default-src 'none'" in page.csp and "connect-src" not in page.csp
+    )
+    assert all(url.startswith("#") for url in page.urls), page.urls
+    assert not re.search(
+        r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", (out / "index.html").read_text()
+    )
+    # exactly three scripts: the metadata, the samples (JSON, not executable) and the app
+    assert [s.get("type") for s in page.scripts] == ["application/json", "application/json", None]
+    assert page.tags.count("svg") >= 5
+
+
+def test_planted_script_is_escaped(built: tuple[Path, dict[str, Any]]) -> None:
+    out, _ = built
+    text = (out / "index.html").read_text(encoding="utf-8")
+    assert PLANTED_SCRIPT not in text
+    assert "alert(" not in _parse(out / "index.html").scripts.__repr__()
+    # it is still there, as data, for the browser to show with textContent
+    assert '\\u003cscript\\u003ealert(\\"pwned\\")\\u003c/script\\u003e' in text
+    assert "innerHTML" not in report_html.asset("report.js")
+
+
+def test_report_numbers(built: tuple[Path, dict[str, Any]], scripted_logs: Path) -> None:
+    out, data = built
+    stored = json.loads((out / "report.json").read_text())
+    assert stored == json.loads(json.dumps(data))
+    assert data["models"] == ["mockllm/random", "mockllm/diq", "mockllm/full"]
+    keys = {m["key"]: m for m in data["measures"]}
+    assert keys["medqa/mcq_answer/mcq_answer"]["kind"] == "binary"
+    assert keys["clinical_cases/toy_judge/ddx_rating"]["kind"] == "graded"
+    assert "clinical_cases/toy_judge/crit_ddx_leading" not in keys
+    for diagnostic in ("grader_failed", "response_length"):
+        assert f"clinical_cases/toy_judge/{diagnostic}" not in keys
+    assert "clinical_cases/toy_judge/overall" in keys
+
+    # every p-value lives under a key starting with "p" and is a probability
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key.startswith("p") and isinstance(value, float):
+                    assert 0.0 <= value <= 1.0, key
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(stored)
+    comparisons = [c for c in data["comparisons"] if c["measure"] == "medqa/mcq_answer/mcq_answer"]
+    assert {c["model"] for c in comparisons} == {"mockllm/diq", "mockllm/full"}
+    for row in comparisons:
+        assert row["n"] == ITEMS and row["test"].startswith(
+            "paired permutation"
+        )  # case_id clusters
+        assert row["low"] <= row["diff"] <= row["high"]
+    assert [a["name"] for a in data["aggregates"] if a["model"] == "mockllm/diq"] == [
+        "AvgS",
+        "AvgA",
+    ]
+    avgs = next(
+        a for a in data["aggregates"] if a["name"] == "AvgS" and a["model"] == "mockllm/diq"
+    )
+    assert avgs["benchmarks"] == ["medqa", "pubmedqa"] and "medmcqa" in avgs["missing"]
+    health = {(h["model"], h["task"]): h for h in data["health"]}
+    assert health[("mockllm/random", "medqa")]["format_failures"] == 2
+    assert health[("mockllm/random", "clinical_cases")]["unscored"]["toy_judge"]["count"] == 1
+    judge = next(
+        s
+        for s in data["summary"]
+        if s["measure"] == "clinical_cases/toy_judge/ddx" and s["model"] == "mockllm/random"
+    )
+    assert judge["unscored"] == 1 and judge["n"] == 23
+    partial = {
+        s["measure"]: s
+        for s in data["summary"]
+        if s["model"] == "mockllm/diq" and "toy_judge" in s["measure"]
+    }
+    assert (
+        partial["clinical_cases/toy_judge/ddx_rating"]["n"] == 23
+        and partial["clinical_cases/toy_judge/ddx"]["n"] == 24
+    )
+    assert health[("mockllm/diq", "clinical_cases")]["unscored"]["toy_judge"]["count"] == 1
+    criteria = {(c["criterion"], c["model"]): c for c in data["criteria"]}
+    assert criteria[("ddx_leading", "mockllm/diq")]["n"] == 24
+    assert data["judges"]["clinical_cases/toy_judge"]["rubric_versions"] == ["test_rubric=0.1.0"]
+    assert data["judges"]["clinical_cases/toy_judge"]["rubric_hashes"] == [
+        "test_rubric=" + "ab" * 32
+    ]
+    assert "judge_prompts" not in data["judges"]["clinical_cases/toy_judge"]
+    assert len(data["matrix"]) == 3 * len(data["measures"])
+
+
+def test_report_is_deterministic(
+    built: tuple[Path, dict[str, Any]], scripted_logs: Path, tmp_path: Path
+) -> None:
+    out, _ = built
+    again = tmp_path / "again"
+    build_report([scripted_logs], again, OPTIONS)
+    assert (again / "report.json").read_bytes() == (out / "report.json").read_bytes()
+    strip = re.compile(r"<footer>.*?</footer>", re.S)
+    first = strip.sub("", (out / "index.html").read_text())
+    second = strip.sub("", (again / "index.html").read_text())
+    assert first == second
+
+
+def test_large_payload_is_compressed_and_decodes(
+    built: tuple[Path, dict[str, Any]],
+    scripted_logs: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out, _ = built
+    monkeypatch.setattr(report_html, "COMPRESS_ABOVE", 1000)
+    small = tmp_path / "compressed"
+    build_report([scripted_logs], small, OPTIONS)
+    text = (small / "index.html").read_text()
+    match = re.search(
+        r'<script type="application/json" id="report-samples" data-encoding="gzip\+base64">([^<]+)</script>',
+        text,
+    )
+    assert match is not None
+    payload = json.loads(gzip.decompress(base64.b64decode(match.group(1))))
+    plain = re.search(
+        r'<script type="application/json" id="report-samples" data-encoding="json">(.+?)</script>',
+        (out / "index.html").read_text(),
+        re.S,
+    )
+    assert plain is not None and payload == json.loads(plain.group(1))
+    outputs = [o["x"] for item in payload["items"] for o in item["o"] if o]
+    assert any(PLANTED_SCRIPT in x for x in outputs)
+
+
+def test_cli_report(scripted_logs: Path, tmp_path: Path) -> None:
+    logs = sorted(scripted_logs.glob("*.eval"))
+    result = CliRunner().invoke(
+        main,
+        ["report", *map(str, logs), "--out", str(tmp_path / "r"), "--reference", "baseline", "--resamples", "199",
+         "--label", "mockllm/random=baseline", "--correction", "bh"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert data["models"][0] == "baseline" and data["settings"]["correction"] == "bh"
+    bad = CliRunner().invoke(
+        main, ["report", str(scripted_logs), "--out", str(tmp_path / "x"), "--reference", "nope"]
+    )
+    assert bad.exit_code == 2 and "not a model in the logs" in bad.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_run_directory_adds_selection(scripted_logs: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import numpy as np
+    import pandas as pd
+
+    run = tmp_path / "run"
+    shutil.copytree(scripted_logs, run / "logs")
+    rng = np.random.default_rng(0)
+    ids = [f"r{i}" for i in range(500)]
+    pd.DataFrame(
+        {
+            "id": ids,
+            "difficulty": rng.random(500),
+            "influence": rng.normal(size=500),
+            "loss": rng.random(500),
+        }
+    ).to_parquet(run / "scores.parquet")
+    (run / "subsets").mkdir()
+    for name, chosen in (("diq-0.1", ids[:50]), ("random-0.1", ids[25:75])):
+        (run / "subsets" / f"{name}.jsonl").write_text(
+            "".join(json.dumps({"id": i, "question": "q"}) + "\n" for i in chosen)
+        )
+        (run / "subsets" / f"{name}.manifest.json").write_text(
+            json.dumps({"strategy": name.split("-")[0], "ratio": 0.1})
+        )
+    result = CliRunner().invoke(main, ["report", str(run), "--resamples", "199"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((run / "report" / "report.json").read_text())
+    sizes = {s["name"]: s for s in data["selection"]["subsets"]}
+    assert sizes["diq-0.1"]["records"] == 50 and sizes["diq-0.1"]["fraction"] == pytest.approx(0.1)
+    overlap = {(o["a"], o["b"]): o["shared"] for o in data["selection"]["overlaps"]}
+    assert overlap[("diq-0.1", "random-0.1")] == 25
+    page = _parse(run / "report" / "index.html")
+    assert "selection" in page.ids
+
+
+def test_bad_inputs_are_located(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.eval"
+    broken.write_bytes(b"not a zip")
+    result = CliRunner().invoke(main, ["report", str(broken), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "broken.eval" in result.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(main, ["report", str(empty), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "no Inspect logs found" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_out_never_replaces_other_files(scripted_logs: Path, tmp_path: Path) -> None:
+    import shutil
+
+    logs = tmp_path / "logs"
+    shutil.copytree(scripted_logs, logs)
+    result = CliRunner().invoke(main, ["report", str(logs), "--out", str(logs)])
+    assert result.exit_code == 2 and "holds other files" in result.output
+    assert len(list(logs.glob("*.eval"))) == 9
+
+
+def test_nice_ticks() -> None:
+    from reports.svg import nice_ticks
+
+    assert nice_ticks(-3.3, 5.6, 4) == [-2.5, 0.0, 2.5, 5.0]
+    assert nice_ticks(0.0, 1.0, 5) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert nice_ticks(1.0, 5.0, 5) == [1, 2, 3, 4, 5]
+
+
+def test_json_safe_turns_nan_into_null() -> None:
+    assert report_html.json_safe({"a": math.nan, "b": [math.inf, 1.0]}) == {
+        "a": None,
+        "b": [None, 1.0],
+    }

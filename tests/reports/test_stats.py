@@ -1,0 +1,199 @@
+"""Statistics against scipy/statsmodels/Inspect on known inputs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as sps
+from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.multitest import multipletests
+
+from reports import stats
+
+
+def test_wilson_70_of_100() -> None:
+    low, high = stats.wilson_interval(70, 100)
+    assert (round(low, 3), round(high, 3)) == (0.604, 0.781)
+    scipy_ci = sps.binomtest(70, 100).proportion_ci(method="wilson")
+    assert (low, high) == pytest.approx((scipy_ci.low, scipy_ci.high))
+    interval = stats.mean_interval(np.array([1.0] * 70 + [0.0] * 30), binary=True)
+    assert interval.method == "wilson"
+    assert (interval.low, interval.high) == pytest.approx((low, high))
+
+
+def test_interval_method_choice() -> None:
+    rng = np.random.default_rng(0)
+    large = (rng.random(1000) < 0.5).astype(float)
+    assert stats.mean_interval(large, binary=True).method == "t"
+    extreme = (rng.random(1000) < 0.03).astype(float)
+    assert stats.mean_interval(extreme, binary=True).method == "wilson"
+    graded = rng.normal(3, 1, 50)
+    interval = stats.mean_interval(graded, binary=False)
+    expected = sps.t.interval(0.95, 49, loc=graded.mean(), scale=sps.sem(graded))
+    assert interval.method == "t"
+    assert (interval.low, interval.high) == pytest.approx(expected)
+
+
+def test_clustered_se_matches_inspect_stderr() -> None:
+    from inspect_ai.scorer import SampleScore, Score, stderr
+
+    rng = np.random.default_rng(1)
+    clusters = np.repeat(np.arange(40), 3)
+    values = (rng.random(120) < 0.6).astype(float)
+    scores = [
+        SampleScore(score=Score(value=v), sample_id=i, sample_metadata={"case": int(c)})
+        for i, (v, c) in enumerate(zip(values, clusters, strict=True))
+    ]
+    inspect_value = stderr(cluster="case")(scores)
+    assert stats.clustered_se(values, clusters) == pytest.approx(inspect_value)
+    interval = stats.mean_interval(values, binary=True, clusters=clusters)
+    assert interval.method == "clustered-t" and interval.clusters == 40
+    assert interval.se == pytest.approx(inspect_value)
+
+
+def test_mcnemar_21_vs_9() -> None:
+    a = np.array([1] * 21 + [0] * 9 + [1] * 50 + [0] * 20, dtype=float)
+    b = np.array([0] * 21 + [1] * 9 + [1] * 50 + [0] * 20, dtype=float)
+    result = stats.mcnemar_exact(a, b)
+    assert (result.n10, result.n01) == (21, 9)
+    assert round(result.p_value, 4) == 0.0428
+    assert result.p_value == pytest.approx(mcnemar([[50, 21], [9, 20]], exact=True).pvalue)
+    assert result.odds_ratio == pytest.approx(21 / 9)
+    assert result.odds_ratio_low < result.odds_ratio < result.odds_ratio_high
+    assert stats.mcnemar_exact(a, a).p_value == 1.0
+
+
+P_VALUES = [0.01, 0.04, 0.03, 0.005, 0.2]
+
+
+def test_holm_and_bh_vectors() -> None:
+    assert stats.adjust_pvalues(P_VALUES, "holm") == pytest.approx([0.04, 0.09, 0.09, 0.025, 0.2])
+    assert stats.adjust_pvalues(P_VALUES, "bh") == pytest.approx([0.025, 0.05, 0.05, 0.025, 0.2])
+    assert stats.adjust_pvalues(P_VALUES, "holm") == pytest.approx(
+        list(multipletests(P_VALUES, method="holm")[1])
+    )
+    assert stats.adjust_pvalues(P_VALUES, "bh") == pytest.approx(
+        list(multipletests(P_VALUES, method="fdr_bh")[1])
+    )
+    assert stats.adjust_pvalues(P_VALUES, "bh") == pytest.approx(
+        list(sps.false_discovery_control(P_VALUES, method="bh"))
+    )
+
+
+def test_adjust_skips_nan_and_rejects_unknown_method() -> None:
+    adjusted = stats.adjust_pvalues([0.01, math.nan, 0.04], "holm")
+    assert math.isnan(adjusted[1])
+    assert adjusted[0] == pytest.approx(0.02) and adjusted[2] == pytest.approx(0.04)
+    with pytest.raises(ValueError, match="unknown correction"):
+        stats.adjust_pvalues([0.1], "hs")  # type: ignore[arg-type]
+
+
+def _scipy_paired_permutation(a: np.ndarray, b: np.ndarray, resamples: int, seed: int) -> float:
+    return float(
+        sps.permutation_test(
+            (a, b),
+            lambda x, y, axis: (x - y).mean(axis=axis),
+            permutation_type="samples",
+            vectorized=True,
+            n_resamples=resamples,
+            rng=seed,
+        ).pvalue
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 5), st.integers(1, 5)), min_size=2, max_size=12))
+def test_permutation_exact_matches_scipy(pairs: list[tuple[int, int]]) -> None:
+    a = np.array([p[0] for p in pairs], dtype=float)
+    b = np.array([p[1] for p in pairs], dtype=float)
+    ours = stats.paired_permutation_pvalue(a, b, resamples=9999, seed=0)
+    assert ours == pytest.approx(_scipy_paired_permutation(a, b, 9999, 0))
+
+
+def test_permutation_randomized_agrees_with_scipy() -> None:
+    rng = np.random.default_rng(2)
+    a = rng.integers(1, 6, 400).astype(float)
+    b = np.clip(a + rng.integers(-1, 2, 400) - (rng.random(400) < 0.12), 1, 5)
+    ours = stats.paired_permutation_pvalue(a, b, resamples=20000, seed=3)
+    reference = _scipy_paired_permutation(a, b, 20000, 3)
+    # two Monte Carlo estimates of the same p-value: within a few standard errors
+    assert abs(ours - reference) < 4 * math.sqrt(reference * (1 - reference) / 20000) + 1e-3
+    assert ours == stats.paired_permutation_pvalue(a, b, resamples=20000, seed=3)
+
+
+def test_permutation_continuous_agrees_with_scipy() -> None:
+    """Continuous differences take the per-unit sign-flip branch (no shared values)."""
+    rng = np.random.default_rng(12)
+    a = rng.normal(0.1, 1, 300)
+    b = rng.normal(0.0, 1, 300)
+    ours = stats.paired_permutation_pvalue(a, b, resamples=20000, seed=3)
+    reference = _scipy_paired_permutation(a, b, 20000, 3)
+    assert abs(ours - reference) < 4 * math.sqrt(reference * (1 - reference) / 20000) + 1e-3
+
+
+@pytest.mark.parametrize("data", ["binary", "continuous"])
+def test_paired_bootstrap_agrees_with_scipy(data: str) -> None:
+    """Binary data takes the multinomial branch, continuous data the index-gather branch."""
+    rng = np.random.default_rng(4)
+    if data == "binary":
+        a = (rng.random(500) < 0.7).astype(float)
+        b = np.where(rng.random(500) < 0.85, a, 1 - a)
+    else:
+        a = rng.normal(0.3, 1, 500)
+        b = a + rng.normal(-0.1, 0.5, 500)
+    low, high = stats.paired_bootstrap_interval(a, b, resamples=20000, seed=5)
+    reference = sps.bootstrap(
+        (a, b), lambda x, y, axis: x.mean(axis=axis) - y.mean(axis=axis), paired=True,
+        vectorized=True, n_resamples=20000, method="percentile", rng=5,
+    ).confidence_interval  # fmt: skip
+    assert low == pytest.approx(reference.low, abs=0.006)
+    assert high == pytest.approx(reference.high, abs=0.006)
+    assert (low, high) == stats.paired_bootstrap_interval(a, b, resamples=20000, seed=5)
+
+
+def test_cluster_bootstrap_is_wider_for_correlated_clusters() -> None:
+    rng = np.random.default_rng(6)
+    clusters = np.repeat(np.arange(50), 6)
+    shift = np.repeat(rng.normal(0, 1, 50), 6)
+    d = shift + rng.normal(0, 0.2, 300)
+    plain = stats.paired_bootstrap_interval(d, np.zeros(300), resamples=4000, seed=0)
+    clustered = stats.paired_bootstrap_interval(
+        d, np.zeros(300), clusters=clusters, resamples=4000, seed=0
+    )
+    assert clustered[1] - clustered[0] > 1.8 * (plain[1] - plain[0])
+
+
+def test_stratified_macro_mean_bootstrap() -> None:
+    rng = np.random.default_rng(7)
+    first = (rng.random(200) < 0.6).astype(float)
+    second = (rng.random(50) < 0.3).astype(float)
+    strata = [stats.cluster_totals(first, None), stats.cluster_totals(second, None)]
+    draws = stats.bootstrap_macro_means(strata, 4000, seed=1)
+    assert draws.mean() == pytest.approx((first.mean() + second.mean()) / 2, abs=0.01)
+    # variance of a mean of two independent means: (v1/n1 + v2/n2) / 4
+    expected = (first.var() / 200 + second.var() / 50) / 4
+    assert draws.var() == pytest.approx(expected, rel=0.1)
+
+
+def test_stratified_sign_flip_single_stratum_equals_paired_test() -> None:
+    rng = np.random.default_rng(8)
+    a = rng.normal(0.2, 1, 80)
+    b = rng.normal(0.0, 1, 80)
+    single = stats.sign_flip_pvalue([stats.cluster_totals(a - b, None)], 5000, 9)
+    assert single == stats.paired_permutation_pvalue(a, b, resamples=5000, seed=9)
+
+
+def test_effect_sizes_and_mde() -> None:
+    assert stats.cohens_h(0.7, 0.5) == pytest.approx(
+        2 * math.asin(math.sqrt(0.7)) - 2 * math.asin(math.sqrt(0.5))
+    )
+    d = np.array([1.0, 2.0, 3.0, 4.0])
+    assert stats.paired_d(d) == pytest.approx(2.5 / np.std(d, ddof=1))
+    # Miller (2024): 20% discordant binary pairs at n = 1000 -> MDE of about 4 points
+    mde = stats.minimum_detectable_effect(math.sqrt(0.2) / math.sqrt(1000))
+    assert mde == pytest.approx(0.0396, abs=0.0005)
+    assert math.isnan(stats.minimum_detectable_effect(math.nan))
