@@ -288,6 +288,8 @@ def render_page(
         "warnings": analysis["warnings"] + (selection["warnings"] if selection else []),
         "summary_tables": view.summary_tables(),
         "forest_panels": view.forest_panels(),
+        "paired_tasks": sorted(t for t, d in frames.designs.items() if d == "paired"),
+        "independent_tasks": sorted(t for t, d in frames.designs.items() if d == "independent"),
         "comparison_rows": view.comparison_rows(),
         "matrices": view.matrices(),
         "bar_charts": view.bar_charts(),

@@ -1,10 +1,15 @@
-"""The analysis behind a report: per-model intervals, paired comparisons, aggregates, health.
+"""The analysis behind a report: per-model intervals, comparisons, aggregates, health.
 
 Everything here is a plain, JSON-ready dict so that `report.json` and the HTML show the
 same numbers. The *declared family* of confirmatory tests is every comparison of a
 model with the reference model, over every measure; it is corrected with the named
 method (Holm by default). The all-pairs significance matrix and the aggregates
 (AvgS/AvgC/AvgA) are separate families, corrected the same way.
+
+A comparison follows its task's design (`Measure.design`): *paired* by sample id (both
+models answered the same items), or *independent* (each log holds its own items, as
+`data_quality` does with the records of one subset per log): a difference of means, each
+side resampled on its own. Every comparison row says which in `design`.
 """
 
 from __future__ import annotations
@@ -49,6 +54,19 @@ class Paired:
     b: np.ndarray
     clusters: np.ndarray
     dropped: int
+
+    @property
+    def clustered(self) -> bool:
+        return len(set(self.clusters.tolist())) < len(self.clusters)
+
+
+@dataclass
+class Side:
+    """One model's own scored items on an independent-samples measure, with their clusters."""
+
+    values: np.ndarray
+    clusters: np.ndarray
+    ids: np.ndarray
 
     @property
     def clustered(self) -> bool:
@@ -118,6 +136,7 @@ class Analysis:
             "metric": measure.metric,
             "kind": measure.kind,
             "judged": measure.judged,
+            "design": measure.design,
             "label": measure.label,
         }
 
@@ -133,7 +152,7 @@ class Analysis:
                 interval = stats.mean_interval(
                     values.to_numpy(),
                     binary=measure.kind == "binary",
-                    clusters=wide.loc[values.index, "__cluster"].to_numpy(),
+                    clusters=wide.loc[values.index, _cluster_column(measure, model)].to_numpy(),
                     level=self.settings.level,
                 )
                 epochs = wide.loc[values.index, f"__epochs:{model}"]
@@ -174,8 +193,25 @@ class Analysis:
             int((have_a | have_b).sum() - both.sum()),
         )
 
+    def side(self, measure: Measure, label: str) -> Side | None:
+        """One model's scored items on a measure (None if the model has none)."""
+        wide = self._wide[measure]
+        if label not in wide.columns:
+            return None
+        values = wide[label].dropna()
+        return Side(
+            values.to_numpy(dtype=float),
+            wide.loc[values.index, _cluster_column(measure, label)].to_numpy(),
+            values.index.to_numpy(),
+        )
+
     def compare(self, measure: Measure, a: str, b: str, *, interval: bool) -> dict[str, Any] | None:
-        """Paired difference a - b on one measure: estimate, CI, test, effect sizes, MDE."""
+        """Difference a - b on one measure: estimate, CI, test, effect sizes, MDE.
+
+        Paired by sample id, or as two independent samples when the task says so.
+        """
+        if measure.design == "independent":
+            return self.compare_independent(measure, a, b, interval=interval)
         pair = self.paired(measure, a, b)
         if pair is None:
             return None
@@ -184,6 +220,7 @@ class Analysis:
         row: dict[str, Any] = {
             "measure": measure.key,
             "kind": measure.kind,
+            "design": "paired",
             "model": a,
             "reference": b,
             "n": n,
@@ -194,7 +231,7 @@ class Analysis:
             return row | {"diff": math.nan, "p_value": math.nan, "test": "none"}
         difference = pair.a - pair.b
         clusters = pair.clusters if pair.clustered else None
-        se = stats.paired_se(difference, clusters)
+        se = stats.mean_se(difference, clusters)
         row |= {
             "diff": float(difference.mean()),
             "se": se,
@@ -234,6 +271,72 @@ class Analysis:
             row |= {"low": low, "high": high, "correlation": _correlation(pair.a, pair.b)}
         return row
 
+    def compare_independent(
+        self, measure: Measure, a: str, b: str, *, interval: bool
+    ) -> dict[str, Any] | None:
+        """mean(a) - mean(b) over each model's own items: two independent samples.
+
+        Items sharing a sample id are not paired (they need not be the same item); how
+        many ids the two sides share is reported. When they are the same items, their
+        scores correlate positively and the independent test is conservative.
+        """
+        side_a, side_b = self.side(measure, a), self.side(measure, b)
+        if side_a is None or side_b is None:
+            return None
+        seed = derive_seed(self.settings.seed, measure.key, a, b)
+        n_a, n_b = len(side_a.values), len(side_b.values)
+        row: dict[str, Any] = {
+            "measure": measure.key,
+            "kind": measure.kind,
+            "design": "independent",
+            "model": a,
+            "reference": b,
+            "n": n_a + n_b,
+            "n_model": n_a,
+            "n_reference": n_b,
+            "shared": int(np.intersect1d(side_a.ids, side_b.ids).size),
+            "seed": seed,
+        }
+        if n_a == 0 or n_b == 0:
+            return row | {"diff": math.nan, "p_value": math.nan, "test": "none"}
+        clusters_a = side_a.clusters if side_a.clustered else None
+        clusters_b = side_b.clusters if side_b.clustered else None
+        clustered = clusters_a is not None or clusters_b is not None
+        mean_a, mean_b = float(side_a.values.mean()), float(side_b.values.mean())
+        se = stats.independent_se(side_a.values, side_b.values, clusters_a, clusters_b)
+        row |= {
+            "diff": mean_a - mean_b,
+            "mean_model": mean_a,
+            "mean_reference": mean_b,
+            "se": se,
+            "mde": stats.minimum_detectable_effect(se, self.settings.level),
+            "test": "two-sample permutation" + (" (clusters)" if clustered else ""),
+            "p_value": stats.two_sample_permutation_pvalue(
+                side_a.values,
+                side_b.values,
+                clusters_a=clusters_a,
+                clusters_b=clusters_b,
+                resamples=self.settings.resamples,
+                seed=seed,
+            ),
+        }
+        if measure.kind == "binary":
+            row["cohens_h"] = stats.cohens_h(mean_a, mean_b)
+        else:
+            row["cohens_d"] = stats.cohens_d(side_a.values, side_b.values)
+        if interval:
+            low, high = stats.independent_bootstrap_interval(
+                side_a.values,
+                side_b.values,
+                clusters_a=clusters_a,
+                clusters_b=clusters_b,
+                resamples=self.settings.resamples,
+                seed=seed,
+                level=self.settings.level,
+            )
+            row |= {"low": low, "high": high}
+        return row
+
     def comparisons(self) -> list[dict[str, Any]]:
         """Every model against the reference on every measure: the declared family."""
         jobs = [(m, model) for m in self.frames.measures for model in self.models[1:]]
@@ -254,11 +357,12 @@ class Analysis:
         rows = []
         for measure, a, b in tqdm(jobs, desc="pairwise matrix", unit="test", disable=None):
             row = self.compare(measure, a, b, interval=False)
-            if row is not None:
-                rows.append(
-                    {"measure": row["measure"], "kind": row["kind"], "a": a, "b": b, "n": row["n"]}
-                    | {k: row[k] for k in ("diff", "test", "p_value") if k in row}
-                )
+            if row is None:
+                continue
+            entry = {k: row[k] for k in ("measure", "kind", "design", "n")} | {"a": a, "b": b}
+            if row["design"] == "independent":
+                entry |= {"n_a": row["n_model"], "n_b": row["n_reference"]}
+            rows.append(entry | {k: row[k] for k in ("diff", "test", "p_value") if k in row})
         return self._adjust(rows)
 
     def _adjust(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -278,7 +382,11 @@ class Analysis:
             candidates = [
                 m
                 for m in self.frames.measures
-                if m.task == task and m.kind == "binary" and not m.judged and m.metric == m.scorer
+                if m.task == task
+                and m.kind == "binary"
+                and not m.judged
+                and m.metric == m.scorer
+                and m.design == "paired"
             ]
             complete = [m for m in candidates if set(self.models) <= set(self._wide[m].columns)]
             if complete:
@@ -448,7 +556,16 @@ def _wide(items: pd.DataFrame, measure: Measure) -> pd.DataFrame:
         for label in extra.columns:
             wide[f"{name}:{label}"] = extra[label]
     wide["__cluster"] = rows.groupby("sample_id")["cluster"].first()
+    if measure.design == "independent":  # each side's items carry their own clusters
+        clusters = rows.pivot(index="sample_id", columns="label", values="cluster")
+        for label in clusters.columns:
+            wide[f"__cluster:{label}"] = clusters[label]
     return wide.sort_index()
+
+
+def _cluster_column(measure: Measure, label: str) -> str:
+    """The `_wide` column holding the clusters of `label`'s items."""
+    return f"__cluster:{label}" if measure.design == "independent" else "__cluster"
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:
@@ -475,8 +592,14 @@ def findings(
         )
     significant = [row for row in comparisons if row["significant"]]
     for row in sorted(significant, key=lambda r: (r["p_adjusted"], r["measure"], r["model"])):
+        design = (
+            f" (independent samples, {row['n_model']} vs {row['n_reference']} items)"
+            if row["design"] == "independent"
+            else ""
+        )
         lines.append(
-            f"{row['model']} − {row['reference']} on {labels.get(row['measure'], row['measure'])}: "
+            f"{row['model']} − {row['reference']} on {labels.get(row['measure'], row['measure'])}"
+            f"{design}: "
             f"{_format(row['diff'], row['kind'])} [{_format(row['low'], row['kind'])}, "
             f"{_format(row['high'], row['kind'])}], {method}-adjusted p {_p(row['p_adjusted'])}"
         )

@@ -8,6 +8,12 @@ per-criterion verdicts, kept apart for criterion pass rates.
 
 A measure is *binary* when every value is C/I/N, a bool, or an integer 0/1; after
 epochs are averaged per item it stays binary only if all epochs agreed.
+
+A task's *design* says how its items relate across logs. By default every model answers
+the same items, so comparisons pair them by sample id. A task whose logs each hold their
+own items (`data_quality` judges the records of one subset per log; record ids overlap
+only partly) declares `Task(metadata={"pairing": "independent"})`, and its measures are
+compared as two independent samples.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from harness.errors import ConfigError, InputError
 from reports.logs import LogRecord, SampleRecord, ScoreRecord, is_missing
 
 Kind = Literal["binary", "graded"]
+Design = Literal["paired", "independent"]
 
 INVALID_FORMAT = "invalid_response_format"
 CRITERION_PREFIX = "crit_"
@@ -48,6 +55,7 @@ class Measure:
     metric: str
     kind: Kind = "graded"
     judged: bool = False  # produced by a dict-valued (rubric/judge) scorer
+    design: Design = "paired"
 
     @property
     def key(self) -> str:
@@ -78,7 +86,10 @@ class Frames:
     samples: pd.DataFrame  # label, task, benchmark, sample_id, epoch, error, format_failure, ...
     criteria: pd.DataFrame  # label, task, scorer, criterion, sample_id, value
     benchmarks: dict[str, str]  # task -> benchmark name (sample metadata `benchmark`)
-    texts: dict[tuple[str, str], dict[str, Any]]  # (task, sample_id) -> input, target, choices
+    designs: dict[str, Design]  # task -> how its items relate across logs
+    texts: dict[tuple[str, str], dict[str, Any]]  # paired tasks: (task, sample_id) -> input, ...
+    # independent tasks: (label, task, sample_id) -> input, target, choices (one side's own item)
+    side_texts: dict[tuple[str, str, str], dict[str, Any]]
     outputs: dict[tuple[str, str, str], dict[str, Any]]  # (label, task, sample_id) -> epoch 1
     judges: dict[str, dict[str, list[str]]]  # task/scorer -> rubric ids, versions, judges, prompts
     warnings: list[str] = field(default_factory=list)
@@ -92,9 +103,12 @@ def assign_labels(
     """The label of each log's model.
 
     Precedence: a `--label` entry naming the log (path, file name, eval id or task id),
-    then one naming the model; in a run directory, the `models/<name>` folder the model
-    was loaded from; then the Inspect model name. Two complete logs of one task under
-    one label are ambiguous and raise an error that lists them.
+    then one naming the model; the `label` in the log's eval metadata (`diq run` passes
+    `metadata={"label": NAME}` to `eval_set`, which is how a `data_quality` log of a
+    subset is named after it instead of `none/none`); in a run directory, the
+    `models/<name>` folder the model was loaded from; then the Inspect model name. Two
+    complete logs of one task under one label are ambiguous and raise an error that
+    lists them.
     """
     used: set[str] = set()
     labels = []
@@ -108,7 +122,7 @@ def assign_labels(
             label = mapping[record.model]
             used.add(record.model)
         else:
-            label = _run_dir_label(record, models_dir) or record.model
+            label = record.label or _run_dir_label(record, models_dir) or record.model
         labels.append(label)
     unknown = sorted(set(mapping) - used)
     if unknown:
@@ -124,7 +138,8 @@ def assign_labels(
         if other != record.path:
             raise ConfigError(
                 f"two complete logs of task {record.task!r} are labelled {label!r}: "
-                f"{other} and {record.path}; give each a distinct --label LOG=LABEL"
+                f"{other} and {record.path}; give each a distinct --label LOG=LABEL "
+                "(or a `label` in its eval metadata)"
             )
     return labels
 
@@ -175,6 +190,31 @@ def select_logs(records: list[LogRecord], labels: list[str]) -> tuple[list[LogIn
 def _duplicates(keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
     seen: set[tuple[str, str]] = set()
     return [k for k in keys if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
+
+
+def task_designs(logs: Sequence[LogInfo]) -> tuple[dict[str, Design], list[str]]:
+    """Each task's design, as its logs declare it (task metadata `pairing`).
+
+    Logs of one task that disagree (say, an older `data_quality` log written before the
+    task declared its design) are analysed as independent samples, with a warning:
+    pairing items that are not the same would be wrong, treating paired items as
+    independent only loses power.
+    """
+    declared: dict[str, dict[str, list[str]]] = {}
+    for info in logs:
+        by_design = declared.setdefault(info.record.task, {})
+        by_design.setdefault(info.record.pairing, []).append(Path(info.record.path).name)
+    designs: dict[str, Design] = {}
+    warnings = []
+    for task, by_design in sorted(declared.items()):
+        designs[task] = "independent" if "independent" in by_design else "paired"
+        if len(by_design) > 1:
+            warnings.append(
+                f"task {task}: logs {', '.join(sorted(by_design['independent']))} declare "
+                f"independent samples, logs {', '.join(sorted(by_design['paired']))} do not; "
+                "analysed as independent samples"
+            )
+    return designs, warnings
 
 
 def score_to_float(value: Any) -> float | None:
@@ -237,7 +277,8 @@ def build_frames(logs: list[LogInfo], cluster_key: str | None = "case_id") -> Fr
     outputs: dict[tuple[str, str, str], dict[str, Any]] = {}
     judges: dict[str, dict[str, set[str]]] = {}
     benchmarks: dict[str, str] = {}
-    warnings: list[str] = []
+    designs, warnings = task_designs(logs)
+    side_texts: dict[tuple[str, str, str], dict[str, Any]] = {}
     raw_kinds: dict[tuple[str, str, str], bool] = {}  # measure -> every raw value binary
     dict_scorers: set[tuple[str, str]] = set()
     unscored_scorers: list[tuple[str, str, str, str, int, str, str | None]] = []
@@ -249,10 +290,11 @@ def build_frames(logs: list[LogInfo], cluster_key: str | None = "case_id") -> Fr
             task = record.task
             benchmarks.setdefault(task, str(sample.metadata.get("benchmark") or task))
             cluster = _cluster(sample, cluster_key)
-            texts.setdefault(
-                (task, sample.id),
-                {"input": sample.input, "target": sample.target, "choices": sample.choices},
-            )
+            text = {"input": sample.input, "target": sample.target, "choices": sample.choices}
+            if designs[task] == "independent":
+                side_texts.setdefault((label, task, sample.id), text)
+            else:
+                texts.setdefault((task, sample.id), text)
             response_length = _response_length(sample)
             sample_rows.append(
                 {
@@ -377,6 +419,7 @@ def build_frames(logs: list[LogInfo], cluster_key: str | None = "case_id") -> Fr
                 metric,
                 "binary" if binary else "graded",
                 (task, scorer) in dict_scorers,
+                designs[task],
             )
         )
     # Benchmarks before judge scores, then by task and name.
@@ -402,7 +445,9 @@ def build_frames(logs: list[LogInfo], cluster_key: str | None = "case_id") -> Fr
         samples=pd.DataFrame(sample_rows),
         criteria=criteria,
         benchmarks=benchmarks,
+        designs=designs,
         texts=texts,
+        side_texts=side_texts,
         outputs=outputs,
         judges={
             key: {k: sorted(v) for k, v in found.items()} for key, found in sorted(judges.items())

@@ -62,7 +62,13 @@ def truncate(text: str | None, limit: int) -> str | None:
 
 
 def drilldown(frames: Frames, analysis: dict[str, Any], max_chars: int) -> dict[str, Any]:
-    """Per-sample data for the browser: inputs, every model's output, values, flags."""
+    """Per-sample data for the browser: inputs, every model's output, values, flags.
+
+    A paired task has one entry per item with every model's output side by side. An
+    independent-samples task has one entry per model and item (`s`: the model's index),
+    listed model by model: the same sample id in two logs need not be the same item, so
+    they are never shown side by side.
+    """
     models = analysis["models"]
     measures_by_task: dict[str, list[str]] = {}
     for info in analysis["measures"]:
@@ -85,47 +91,70 @@ def drilldown(frames: Frames, analysis: dict[str, Any], max_chars: int) -> dict[
         if not frames.samples.empty
         else {}
     )
+
+    def model_view(model: str, task: str, sample_id: str) -> tuple[Any, Any]:
+        """One model's values (in the task's measure order) and output on one item."""
+        found = values.get((model, task, sample_id))
+        keys = measures_by_task.get(task, [])
+        row = None if found is None else [json_safe(found.get(k)) for k in keys]
+        output = frames.outputs.get((model, task, sample_id))
+        if output is None:
+            return row, None
+        failure, unscored = flags.get((model, task, sample_id), (False, []))
+        return row, {
+            "x": truncate(output["output"], max_chars),
+            "a": {
+                scorer: truncate(answer, ANSWER_CHARS)
+                for scorer, answer in output["answers"].items()
+                if answer.strip() != output["output"].strip()
+            },
+            "r": {k: truncate(v, max_chars) for k, v in output["rationales"].items()},
+            "why": output["reasons"],
+            "ff": failure,
+            "u": unscored,
+            "e": output["error"],
+        }
+
+    def entry(task: str, sample_id: str, text: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "t": task,
+            "id": sample_id,
+            "in": truncate(text["input"], max_chars),
+            "tg": text["target"],
+            "ch": text["choices"],
+        }
+
     entries = []
     for (task, sample_id), text in sorted(frames.texts.items()):
-        keys = measures_by_task.get(task, [])
-        row_values, outputs = [], []
-        for model in models:
-            found = values.get((model, task, sample_id))
-            row_values.append(None if found is None else [json_safe(found.get(k)) for k in keys])
-            output = frames.outputs.get((model, task, sample_id))
-            if output is None:
-                outputs.append(None)
-                continue
-            failure, unscored = flags.get((model, task, sample_id), (False, []))
-            outputs.append(
-                {
-                    "x": truncate(output["output"], max_chars),
-                    "a": {
-                        scorer: truncate(answer, ANSWER_CHARS)
-                        for scorer, answer in output["answers"].items()
-                        if answer.strip() != output["output"].strip()
-                    },
-                    "r": {k: truncate(v, max_chars) for k, v in output["rationales"].items()},
-                    "why": output["reasons"],
-                    "ff": failure,
-                    "u": unscored,
-                    "e": output["error"],
-                }
-            )
+        views = [model_view(model, task, sample_id) for model in models]
         entries.append(
-            {
-                "t": task,
-                "id": sample_id,
-                "in": truncate(text["input"], max_chars),
-                "tg": text["target"],
-                "ch": text["choices"],
-                "v": row_values,
-                "o": outputs,
+            entry(task, sample_id, text)
+            | {"v": [row for row, _ in views], "o": [output for _, output in views]}
+        )
+    order = {model: index for index, model in enumerate(models)}
+    for (label, task, sample_id), text in sorted(
+        frames.side_texts.items(), key=lambda kv: (kv[0][1], order[kv[0][0]], kv[0][2])
+    ):
+        side = order[label]
+        row, output = model_view(label, task, sample_id)
+        entries.append(
+            entry(task, sample_id, text)
+            | {
+                "s": side,
+                "v": [row if i == side else None for i in range(len(models))],
+                "o": [output if i == side else None for i in range(len(models))],
             }
         )
+    entries.sort(key=lambda e: e["t"])  # stable: tasks in order, each task's items as built
     return {
         "models": models,
-        "tasks": {task: {"measures": keys} for task, keys in sorted(measures_by_task.items())},
+        "tasks": {
+            task: {
+                "measures": measures_by_task.get(task, []),
+                "design": frames.designs.get(task, "paired"),
+            }
+            for task in sorted(set(measures_by_task) | {e["t"] for e in entries})
+        },
         "measures": {
             info["key"]: {"label": info["label"], "kind": info["kind"], "metric": info["metric"]}
             for info in analysis["measures"]

@@ -22,6 +22,11 @@ from tqdm import tqdm
 from harness.errors import InputError
 
 LOG_SUFFIXES = (".eval", ".json")
+# Eval metadata keys the report reads: the label `diq run` gives a log (`eval_set(metadata=)`)
+# and how a task's items relate across logs (`Task(metadata=)`).
+LABEL_KEY = "label"
+PAIRING_KEY = "pairing"
+PAIRINGS = ("paired", "independent")
 # Model arguments worth showing in provenance; the rest (e.g. mockllm's scripted
 # outputs) can be arbitrarily large.
 MAX_ARG_CHARS = 200
@@ -74,6 +79,8 @@ class LogRecord:
     generate_config: dict[str, Any]
     dataset: dict[str, Any]
     metadata: dict[str, Any]
+    label: str | None  # eval metadata `label`
+    pairing: str  # task metadata `pairing`: "paired" (default) or "independent"
     tags: list[str]
     git_commit: str | None
     scorers: list[str]
@@ -248,6 +255,8 @@ def _resolve(text: str, attachments: dict[str, str]) -> str:
 
 def _header_record(log: Any, path: str | Path, samples: list[SampleRecord]) -> LogRecord:
     spec = log.eval
+    # EvalLog.metadata is the eval-time metadata with later edits (edit_eval_log) applied.
+    current = getattr(log, "metadata", None) or spec.metadata or {}
     roles = {role: _role_name(config) for role, config in sorted((spec.model_roles or {}).items())}
     return LogRecord(
         path=str(path),
@@ -270,12 +279,40 @@ def _header_record(log: Any, path: str | Path, samples: list[SampleRecord]) -> L
             "samples": spec.dataset.samples,
         },
         metadata=_small(spec.metadata or {}) | _small(log.metadata or {}),
+        label=_label(current, path),
+        pairing=_pairing(current, path),
         tags=list(log.tags or spec.tags or []),
         git_commit=spec.revision.commit if spec.revision else None,
         scorers=[scorer.name for scorer in spec.scorers or []],
         error=log.error.message if log.error else None,
         samples=samples,
     )
+
+
+def _label(metadata: dict[str, Any], path: str | Path) -> str | None:
+    """The model label a log carries in its eval metadata, if any."""
+    value = metadata.get(LABEL_KEY)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(
+            f"the log's label must be a non-empty string, got {value!r}",
+            path=path,
+            field=f"eval.metadata.{LABEL_KEY}",
+        )
+    return value.strip()
+
+
+def _pairing(metadata: dict[str, Any], path: str | Path) -> str:
+    """How the task's items relate across logs: the same items (paired) or not (independent)."""
+    value = metadata.get(PAIRING_KEY, "paired")
+    if value not in PAIRINGS:
+        raise InputError(
+            f"unknown pairing {value!r}; expected one of {', '.join(PAIRINGS)}",
+            path=path,
+            field=f"eval.metadata.{PAIRING_KEY}",
+        )
+    return str(value)
 
 
 def _role_name(config: Any) -> str:

@@ -72,18 +72,30 @@ class ViewBuilder:
         return best
 
     def summary_tables(self) -> list[dict[str, Any]]:
-        """Benchmarks (with AvgS/AvgC/AvgA) and judge scores: model rows, measure columns."""
+        """Model rows, measure columns: benchmarks, judge scores, independent-samples tasks.
+
+        Benchmarks carry AvgS/AvgC/AvgA; each independent-samples task gets a table of its
+        own (its models' own items). A model with no value in a table gets no row there.
+        """
         aggregates = {(r["name"], r["model"]): r for r in self.analysis["aggregates"]}
         names = [n for n in AGGREGATE_ORDER if any(k[0] == n for k in aggregates)]
         names += sorted({k[0] for k in aggregates} - set(names))
+        measures = self.analysis["measures"]
+        paired = [m for m in measures if m["design"] == "paired"]
+        sections = [
+            ("Benchmarks", [m["key"] for m in paired if not m["judged"]], names),
+            ("Judge scores", [m["key"] for m in paired if m["judged"]], []),
+        ]
+        for task in sorted({m["task"] for m in measures if m["design"] == "independent"}):
+            keys = [m["key"] for m in measures if m["task"] == task]
+            sections.append((f"{task}: independent samples (each model's own items)", keys, []))
         tables = []
-        for title, judged in (("Benchmarks", False), ("Judge scores", True)):
-            keys = [m["key"] for m in self.analysis["measures"] if m["judged"] == judged]
-            if not keys and not (names and not judged):
+        for title, keys, averages in sections:
+            if not keys and not averages:
                 continue
             columns = []
-            if not judged:
-                for name in names:
+            if averages:
+                for name in averages:
                     first = next(r for (n, _), r in aggregates.items() if n == name)
                     columns.append(
                         {
@@ -106,20 +118,23 @@ class ViewBuilder:
             best = {k: self.significantly_best(k) for k in keys}
             rows = []
             for model in self.models:
+                if not any((key, model) in self.summary for key in keys) and not any(
+                    (name, model) in aggregates for name in averages
+                ):
+                    continue
                 cells = []
-                if not judged:
-                    for name in names:
-                        row = aggregates.get((name, model))
-                        cells.append(
-                            self._cell(
-                                row["mean"] if row else None,
-                                row.get("low") if row else None,
-                                row.get("high") if row else None,
-                                "binary",
-                                f"{name}: stratified bootstrap CI" if row else "",
-                                False,
-                            )
+                for name in averages:
+                    row = aggregates.get((name, model))
+                    cells.append(
+                        self._cell(
+                            row["mean"] if row else None,
+                            row.get("low") if row else None,
+                            row.get("high") if row else None,
+                            "binary",
+                            f"{name}: stratified bootstrap CI" if row else "",
+                            False,
                         )
+                    )
                 for key in keys:
                     row = self.summary.get((key, model))
                     if row is None:
@@ -173,68 +188,82 @@ class ViewBuilder:
     # ------------------------------------------------------------------ forest plots
 
     def forest_panels(self) -> list[dict[str, Any]]:
-        """Paired differences against the reference, one panel per unit of measurement."""
-        several = len(self.models) > 2
-        groups: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+        """Differences against the reference, one panel per unit of measurement.
+
+        Paired: accuracy (with the aggregates) in one panel, one panel per judge metric.
+        Independent samples never share a panel with paired comparisons (their intervals
+        answer another question: each side's own items, not the same items); each such
+        task gets one panel per scale, its 0-1 scores and its 1-5 ratings, all axes in it.
+        Paired panels come first.
+        """
+        panels: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = defaultdict(list)
         for row in self.analysis["aggregate_comparisons"]:
-            groups["binary"].append((row["name"], row | {"kind": "binary", "mde": math.nan}))
+            panels[("paired", "binary")].append(
+                (row["name"], row | {"kind": "binary", "mde": math.nan})
+            )
         for row in self.analysis["comparisons"]:
             info = self.measures[row["measure"]]
-            group = "binary" if info["kind"] == "binary" and not info["judged"] else info["metric"]
-            groups[group].append(
-                (
-                    info["task"]
-                    if group != "binary" or info["metric"] == info["scorer"]
-                    else info["label"],
-                    row,
-                )
-            )
-        panels = []
-        for group in sorted(groups, key=lambda g: (g != "binary", g)):
-            kind = "binary" if group == "binary" else "graded"
-            tasks = {label for label, _ in groups[group]}
-            single_task = len(tasks) == 1 and group != "binary"
-            rows = []
-            for label, row in groups[group]:
-                if not _finite(row.get("diff")):
-                    continue
-                if single_task:
-                    name = row["model"]
-                else:
-                    name = f"{label} · {row['model']}" if several else label
-                rows.append(
-                    svg.IntervalRow(
-                        label=name,
-                        estimate=row["diff"],
-                        low=row.get("low", math.nan),
-                        high=row.get("high", math.nan),
-                        colour=self.colours[row["model"]],
-                        note=f"{fmt_diff(row['diff'], kind)} [{fmt_diff(row.get('low'), kind)}, {fmt_diff(row.get('high'), kind)}]  {fmt_p_eq(row.get('p_adjusted'))}{stars(row.get('p_adjusted'))}",
-                        band=row.get("mde", math.nan),
-                        filled=bool(row.get("significant")),
-                    )
-                )
-            if not rows:
+            if info["kind"] == "binary" and not info["judged"]:
+                unit = "binary"
+                label = info["task"] if info["metric"] == info["scorer"] else info["label"]
+            elif row["design"] == "independent":
+                scale = "1–5 rating" if info["metric"].endswith("_rating") else "score"
+                unit, label = f"{info['task']} · {scale}", info["metric"]
+            else:
+                unit, label = info["metric"], info["task"]
+            panels[(row["design"], unit)].append((label, row))
+        result = []
+        for design, unit in sorted(panels, key=lambda k: (k[0] != "paired", k[1] != "binary", k)):
+            entries = [
+                (label, row) for label, row in panels[(design, unit)] if _finite(row["diff"])
+            ]
+            if not entries:
                 continue
-            scale = 100 if kind == "binary" else 1
+            entries.sort(key=lambda entry: entry[0] == "overall")  # the summary axis last
+            labels = {label for label, _ in entries}
+            one_label = len(labels) == 1 and unit != "binary"
+            one_model = len({row["model"] for _, row in entries}) == 1
+            kind = "binary" if unit == "binary" else "graded"
+            rows = [
+                svg.IntervalRow(
+                    label=row["model"]
+                    if one_label
+                    else label
+                    if one_model
+                    else f"{label} · {row['model']}",
+                    estimate=row["diff"],
+                    low=row.get("low", math.nan),
+                    high=row.get("high", math.nan),
+                    colour=self.colours[row["model"]],
+                    note=f"{fmt_diff(row['diff'], kind)} [{fmt_diff(row.get('low'), kind)}, {fmt_diff(row.get('high'), kind)}]  {fmt_p_eq(row.get('p_adjusted'))}{stars(row.get('p_adjusted'))}",
+                    band=row.get("mde", math.nan),
+                    filled=bool(row.get("significant")),
+                )
+                for label, row in entries
+            ]
 
-            def formatter(v: float, scale: float = scale, kind: str = kind) -> str:
-                return f"{v * scale:+.0f}" if kind == "binary" else f"{v:+.2g}"
+            def formatter(v: float, kind: str = kind) -> str:
+                return f"{v * 100:+.0f}" if kind == "binary" else f"{v:+.2g}"
 
-            title = (
-                "Accuracy difference (percentage points)"
-                if group == "binary"
-                else f"{next(iter(tasks))} · {group} difference"
-                if single_task
-                else f"{group} difference"
-            )
-            panels.append(
+            if unit == "binary":
+                title = "Accuracy difference (percentage points)"
+            elif design == "independent":
+                title = f"{unit} differences"
+            else:
+                title = (
+                    f"{next(iter(labels))} · {unit} difference"
+                    if one_label
+                    else f"{unit} difference"
+                )
+            if design == "independent":
+                title += " · independent samples"
+            result.append(
                 {
                     "title": title,
                     "chart": svg.interval_chart(rows, formatter=formatter, title=title),
                 }
             )
-        return panels
+        return result
 
     def comparison_rows(self) -> list[dict[str, Any]]:
         """Every number of every comparison with the reference, for the detail table."""
@@ -244,6 +273,7 @@ class ViewBuilder:
                 {
                     "measure": row["name"],
                     "model": row["model"],
+                    "design": "paired",
                     "n": "",
                     "diff": fmt_diff(row["diff"], "binary"),
                     "ci": f"[{fmt_diff(row['low'], 'binary')}, {fmt_diff(row['high'], 'binary')}]",
@@ -266,12 +296,18 @@ class ViewBuilder:
                 effects.append(f"h = {row['cohens_h']:+.3f}")
             if _finite(row.get("cohens_dz")):
                 effects.append(f"d_z = {row['cohens_dz']:+.3f}")
+            if _finite(row.get("cohens_d")):
+                effects.append(f"d = {row['cohens_d']:+.3f}")
+            if row["design"] == "independent":
+                n = f"{row['n_model']} vs {row['n_reference']} ({row['shared']} shared ids)"
+            else:
+                n = f"{row['n']}" + (f" ({row['dropped']} unpaired)" if row.get("dropped") else "")
             rows.append(
                 {
                     "measure": self.measures[row["measure"]]["label"],
                     "model": row["model"],
-                    "n": f"{row['n']}"
-                    + (f" ({row['dropped']} unpaired)" if row.get("dropped") else ""),
+                    "design": row["design"],
+                    "n": n,
                     "diff": fmt_diff(row.get("diff"), kind),
                     "ci": f"[{fmt_diff(row.get('low'), kind)}, {fmt_diff(row.get('high'), kind)}]",
                     "test": row.get("test", ""),
@@ -325,7 +361,9 @@ class ViewBuilder:
                             {
                                 "text": "–",
                                 "colour": "#ffffff",
-                                "title": "no paired items",
+                                "title": "no paired items"
+                                if info["design"] == "paired"
+                                else "no scored items",
                                 "a": a,
                                 "b": b,
                                 "self": False,
@@ -333,11 +371,16 @@ class ViewBuilder:
                         )
                         continue
                     diff = sign * entry["diff"]
+                    if entry["design"] == "independent":
+                        sizes = (entry["n_a"], entry["n_b"])[:: int(sign)]
+                        n = f"independent samples, n = {sizes[0]} vs {sizes[1]}"
+                    else:
+                        n = f"n = {entry['n']}"
                     cells.append(
                         {
                             "text": fmt_diff(diff, kind) + stars(entry.get("p_adjusted")),
                             "colour": diverging(diff, scale),
-                            "title": f"{a} − {b}: {fmt_diff(diff, kind)}, {entry['test']}, p = {fmt_p(entry['p_value'])}, adjusted p = {fmt_p(entry['p_adjusted'])}, n = {entry['n']}",
+                            "title": f"{a} − {b}: {fmt_diff(diff, kind)}, {entry['test']}, p = {fmt_p(entry['p_value'])}, adjusted p = {fmt_p(entry['p_adjusted'])}, {n}",
                             "a": a,
                             "b": b,
                             "self": False,
@@ -350,6 +393,7 @@ class ViewBuilder:
                     "task": info["task"],
                     "label": info["label"],
                     "judged": info["judged"],
+                    "design": info["design"],
                     "models": present,
                     "rows": rows,
                 }

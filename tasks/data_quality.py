@@ -108,6 +108,9 @@ def data_quality(
         ),
         model="none/none",
         metadata={
+            # each log holds its own subset's records: reports compare logs as independent
+            # samples (difference of means), never paired by record id
+            "pairing": "independent",
             "subset": file.stem,
             "source": str(file.resolve()),
             "source_sha256": sha256_file(file),

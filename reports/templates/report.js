@@ -82,7 +82,8 @@
         $("f-measure").value = cell.getAttribute("data-measure");
         $("f-a").value = String(a);
         $("f-b").value = String(b);
-        $("f-filter").value = "differ";
+        // independent samples: no item is shared, so list both models' own items
+        $("f-filter").value = cell.getAttribute("data-design") === "independent" ? "all" : "differ";
         shown = PAGE;
         render();
         $("samples").scrollIntoView();
@@ -107,18 +108,28 @@
     return output === null || output.ff || output.u.length > 0 || output.e !== null;
   }
 
+  // The models whose output an item card shows: an independent-samples item has one.
+  function shownModels(item, state) {
+    return item.s === undefined ? state.models : [item.s];
+  }
+
   function matches(item, state) {
     if (state.task && item.t !== state.task) { return false; }
+    if (item.s !== undefined) {
+      // one model's own item: shown when that model is picked; A-vs-B filters do not apply
+      if (state.models.indexOf(item.s) < 0) { return false; }
+      if (state.filter === "differ" || state.filter === "a_better" || state.filter === "b_better") { return false; }
+    }
     var index = measureIndex(item, state.measure);
     var va = valueOf(item, state.a, index);
     var vb = valueOf(item, state.b, index);
     if (state.filter === "differ" && (va === null || vb === null || va === vb)) { return false; }
     if (state.filter === "a_better" && !(va !== null && vb !== null && va > vb)) { return false; }
     if (state.filter === "b_better" && !(va !== null && vb !== null && vb > va)) { return false; }
-    if (state.filter === "failures" && !state.models.some(function (m) { return failed(item.o[m]); })) { return false; }
+    if (state.filter === "failures" && !shownModels(item, state).some(function (m) { return failed(item.o[m]); })) { return false; }
     if (state.query) {
       var haystack = [item.id, item.in || ""];
-      state.models.forEach(function (m) { if (item.o[m]) { haystack.push(item.o[m].x || ""); } });
+      shownModels(item, state).forEach(function (m) { if (item.o[m]) { haystack.push(item.o[m].x || ""); } });
       if (haystack.join("\n").toLowerCase().indexOf(state.query) < 0) { return false; }
     }
     return true;
@@ -144,8 +155,10 @@
     var index = measureIndex(item, state.measure);
     var key = index >= 0 ? data.tasks[item.t].measures[index] : null;
     var kind = key ? data.measures[key].kind : "graded";
+    var models = shownModels(item, state);
+    if (item.s !== undefined) { header.appendChild(el("span", { class: "chip" }, "independent samples: " + data.models[item.s] + "'s own item")); }
     if (key) { header.appendChild(el("span", { class: "note" }, data.measures[key].label + ":")); }
-    state.models.forEach(function (m) {
+    models.forEach(function (m) {
       var value = valueOf(item, m, index);
       var chip = el("span", { class: chipClass(value, kind) }, data.models[m] + " " + formatValue(value, kind));
       chip.style.borderLeft = "4px solid " + meta.colours[m];
@@ -159,8 +172,8 @@
     question.appendChild(el("pre", null, prompt));
     article.appendChild(question);
     var grid = el("div", { class: "outputs" });
-    grid.style.gridTemplateColumns = "repeat(" + Math.min(state.models.length, 3) + ", minmax(0, 1fr))";
-    state.models.forEach(function (m) {
+    grid.style.gridTemplateColumns = "repeat(" + Math.min(models.length, 3) + ", minmax(0, 1fr))";
+    models.forEach(function (m) {
       var output = item.o[m];
       var column = el("section");
       column.style.borderTopColor = meta.colours[m];
@@ -213,7 +226,13 @@
     var list = $("sample-list");
     list.textContent = "";
     hits.slice(0, shown).forEach(function (item) { list.appendChild(card(item, state)); });
-    $("sample-count").textContent = hits.length + " of " + data.items.length + " items match" + (hits.length > shown ? "; showing the first " + shown : "");
+    var note = "";
+    if (state.task && data.tasks[state.task].design === "independent") {
+      note = state.filter === "all" || state.filter === "failures"
+        ? " (independent samples: each model's own items, model by model)"
+        : " (independent samples: items are not shared, so A-vs-B filters list nothing; show all items)";
+    }
+    $("sample-count").textContent = hits.length + " of " + data.items.length + " items match" + (hits.length > shown ? "; showing the first " + shown : "") + note;
     $("sample-more").hidden = hits.length <= shown;
   }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from dataclasses import asdict
@@ -13,11 +14,11 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.solver import generate
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, InputError
 from reports.build import ReportOptions, build_report, load_frames, resolve_inputs
 from reports.compare import Settings
-from reports.frames import assign_labels, score_to_float
-from reports.logs import find_logs, read_logs
+from reports.frames import LogInfo, assign_labels, score_to_float, task_designs
+from reports.logs import find_logs, read_log, read_logs
 from tasks.mcq import mcq_answer
 from tests.helpers import scripted_model
 
@@ -74,6 +75,77 @@ def test_labels(scripted_logs: Path) -> None:
         assign_labels(records, {"mockllm/diq": "same", "mockllm/full": "same"})
     with pytest.raises(ConfigError, match="names no log or model: nobody"):
         assign_labels(records, {"nobody": "x"})
+
+
+def _one_item_log(log_dir: Path, metadata: dict[str, object] | None = None) -> Path:
+    """A one-sample MCQ log of the scripted model `mockllm/model`, with eval metadata."""
+    dataset = MemoryDataset([Sample(id="s1", input="Item 1 ?", choices=["x", "y"], target="A")])
+    task = Task(name="tiny", dataset=dataset, solver=generate(), scorer=mcq_answer())
+    [log] = inspect_eval(
+        task,
+        model=scripted_model(["ANSWER: A"]),
+        metadata=metadata,
+        log_dir=str(log_dir),
+        display="none",
+    )
+    return Path(log.location)
+
+
+def test_labels_from_eval_metadata(tmp_path: Path) -> None:
+    """`diq run` names its logs in the eval metadata: after --label, before the fallbacks."""
+    for label in ("diq-0.1", "random-0.1"):
+        _one_item_log(tmp_path / "logs", {"label": label})
+    records = read_logs(find_logs([tmp_path / "logs"]), workers=1)
+    assert sorted(r.label for r in records) == ["diq-0.1", "random-0.1"]
+    assert {r.model for r in records} == {"mockllm/model"}
+    assert sorted(assign_labels(records, {})) == ["diq-0.1", "random-0.1"]
+    # an explicit --label naming the log, or the model, comes first
+    diq = next(r for r in records if r.label == "diq-0.1")
+    relabelled = assign_labels(records, {Path(diq.path).name: "DIQ"})
+    assert sorted(relabelled) == ["DIQ", "random-0.1"]
+    with pytest.raises(ConfigError, match="labelled 'M'.*or a `label` in its eval metadata"):
+        assign_labels(records, {"mockllm/model": "M"})
+    # the metadata label comes before the run directory's models/<name> and the model name
+    models = tmp_path / "models"
+    loaded = dataclasses.replace(diq, model_args={"model_path": str(models / "diq-ckpt")})
+    assert assign_labels([loaded], {}, models) == ["diq-0.1"]
+    unlabelled = dataclasses.replace(loaded, label=None)
+    assert assign_labels([unlabelled], {}, models) == ["diq-ckpt"]
+    assert assign_labels([unlabelled], {}) == ["mockllm/model"]
+    # a label edited into the log afterwards (Inspect's log edits) is the one used
+    from inspect_ai.log import (
+        MetadataEdit,
+        ProvenanceData,
+        edit_eval_log,
+        read_eval_log,
+        write_eval_log,
+    )
+
+    edit = MetadataEdit(metadata_set={"label": "diq-0.1-rerun"})
+    log = edit_eval_log(read_eval_log(diq.path), [edit], ProvenanceData(author="test"))
+    write_eval_log(log, diq.path)
+    assert read_log(diq.path).label == "diq-0.1-rerun"
+
+
+def test_bad_label_or_pairing_metadata_is_located(tmp_path: Path) -> None:
+    bad_label = _one_item_log(tmp_path / "a", {"label": 3})
+    with pytest.raises(InputError, match=r"field 'eval.metadata.label': .* non-empty string"):
+        read_log(bad_label)
+    bad_pairing = _one_item_log(tmp_path / "b", {"pairing": "sometimes"})
+    with pytest.raises(InputError, match=r"\.eval: field 'eval.metadata.pairing': unknown pairing"):
+        read_log(bad_pairing)
+
+
+def test_task_design_from_metadata(tmp_path: Path) -> None:
+    paired = read_log(_one_item_log(tmp_path / "a"))
+    independent = read_log(_one_item_log(tmp_path / "b", {"pairing": "independent"}))
+    assert (paired.pairing, independent.pairing) == ("paired", "independent")
+    designs, warnings = task_designs([LogInfo(paired, "x")])
+    assert designs == {"tiny": "paired"} and warnings == []
+    # logs of one task that disagree: independent (never pair what may differ), with a warning
+    designs, warnings = task_designs([LogInfo(paired, "x"), LogInfo(independent, "y")])
+    assert designs == {"tiny": "independent"}
+    assert len(warnings) == 1 and "analysed as independent samples" in warnings[0]
 
 
 def test_epochs_are_reduced_per_item(tmp_path: Path) -> None:

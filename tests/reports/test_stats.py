@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -197,3 +198,136 @@ def test_effect_sizes_and_mde() -> None:
     mde = stats.minimum_detectable_effect(math.sqrt(0.2) / math.sqrt(1000))
     assert mde == pytest.approx(0.0396, abs=0.0005)
     assert math.isnan(stats.minimum_detectable_effect(math.nan))
+
+
+# ----------------------------------------------------------------- independent samples
+
+
+def _scipy_two_sample_permutation(a: np.ndarray, b: np.ndarray, resamples: int, seed: int) -> float:
+    return float(
+        sps.permutation_test(
+            (a, b),
+            lambda x, y, axis: x.mean(axis=axis) - y.mean(axis=axis),
+            permutation_type="independent",
+            vectorized=True,
+            n_resamples=resamples,
+            rng=seed,
+        ).pvalue
+    )
+
+
+def _close_monte_carlo(ours: float, reference: float, resamples: int) -> bool:
+    """Two Monte Carlo estimates of one p-value: within a few standard errors."""
+    return abs(ours - reference) < 4 * math.sqrt(reference * (1 - reference) / resamples) + 1e-3
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(1, 5), min_size=2, max_size=7),
+    st.lists(st.integers(1, 5), min_size=2, max_size=7),
+)
+def test_two_sample_permutation_exact_matches_scipy(a: list[int], b: list[int]) -> None:
+    """At most C(14, 7) = 3,432 splits: both enumerate them all; identical p-values."""
+    x, y = np.array(a, dtype=float), np.array(b, dtype=float)
+    ours = stats.two_sample_permutation_pvalue(x, y, resamples=9999, seed=0)
+    assert ours == pytest.approx(_scipy_two_sample_permutation(x, y, 9999, 0))
+
+
+@pytest.mark.parametrize("data", ["ratings", "binary", "continuous"])
+def test_two_sample_permutation_randomized_agrees_with_scipy(data: str) -> None:
+    """Ratings and binary outcomes take the hypergeometric path, continuous data the shuffles."""
+    rng = np.random.default_rng(21)
+    if data == "ratings":
+        a = rng.integers(1, 6, 300).astype(float)
+        b = np.clip(rng.integers(1, 6, 220) + (rng.random(220) < 0.25), 1, 5).astype(float)
+    elif data == "binary":
+        a = (rng.random(400) < 0.62).astype(float)
+        b = (rng.random(350) < 0.55).astype(float)
+    else:
+        a = rng.normal(0.15, 1, 300)
+        b = rng.normal(0.0, 1.3, 260)
+    ours = stats.two_sample_permutation_pvalue(a, b, resamples=20000, seed=3)
+    reference = _scipy_two_sample_permutation(a, b, 20000, 3)
+    assert 0.0005 < reference < 0.9  # a p-value where the comparison means something
+    assert _close_monte_carlo(ours, reference, 20000)
+    assert ours == stats.two_sample_permutation_pvalue(a, b, resamples=20000, seed=3)
+
+
+def test_two_sample_permutation_is_not_the_paired_test() -> None:
+    """Equal means but shifted pairs: the paired test rejects, the two-sample test does not."""
+    a = np.arange(1.0, 41.0)
+    b = np.roll(a, 1)  # the same values, each paired with its neighbour
+    assert stats.paired_permutation_pvalue(a, b, resamples=4999, seed=0) > 0.5  # sanity
+    shifted = a + 0.5
+    assert stats.paired_permutation_pvalue(shifted, a, resamples=4999, seed=0) < 0.001
+    assert stats.two_sample_permutation_pvalue(shifted, a, resamples=4999, seed=0) > 0.5
+
+
+@pytest.mark.parametrize("data", ["discrete", "continuous"])
+def test_clustered_two_sample_permutation_matches_full_enumeration(data: str) -> None:
+    """Whole clusters are re-split: the random paths against all C(20, 10) = 184,756 splits."""
+    rng = np.random.default_rng(32 if data == "discrete" else 30)
+    clusters_a, clusters_b = np.repeat(np.arange(10), 2), np.repeat(np.arange(10), 2)
+    if data == "discrete":  # binary pairs: 3 distinct (sum, count) units
+        a = (rng.random(20) < 0.75).astype(float)
+        b = (rng.random(20) < 0.45).astype(float)
+    else:
+        a = rng.normal(0.5, 1, 20)
+        b = rng.normal(0.0, 1, 20)
+    sums_a, counts_a = stats.cluster_totals(a, clusters_a)
+    sums_b, counts_b = stats.cluster_totals(b, clusters_b)
+    sums, counts = np.concatenate([sums_a, sums_b]), np.concatenate([counts_a, counts_b])
+    index = np.array(list(itertools.combinations(range(20), 10)))
+    group_sum, group_count = sums[index].sum(axis=1), counts[index].sum(axis=1)
+    null = group_sum / group_count - (sums.sum() - group_sum) / (counts.sum() - group_count)
+    observed = a.mean() - b.mean()
+    exact = min(1.0, 2 * min((null >= observed - 1e-12).mean(), (null <= observed + 1e-12).mean()))
+    ours = stats.two_sample_permutation_pvalue(
+        a, b, clusters_a=clusters_a, clusters_b=clusters_b, resamples=20000, seed=4
+    )
+    assert 0.0005 < exact < 0.9
+    assert _close_monte_carlo(ours, exact, 20000)
+
+
+@pytest.mark.parametrize("data", ["binary", "continuous"])
+def test_independent_bootstrap_agrees_with_scipy(data: str) -> None:
+    rng = np.random.default_rng(9)
+    if data == "binary":
+        a = (rng.random(400) < 0.7).astype(float)
+        b = (rng.random(300) < 0.6).astype(float)
+    else:
+        a = rng.normal(0.3, 1, 400)
+        b = rng.normal(0.0, 2, 300)
+    low, high = stats.independent_bootstrap_interval(a, b, resamples=20000, seed=5)
+    reference = sps.bootstrap(
+        (a, b), lambda x, y, axis: x.mean(axis=axis) - y.mean(axis=axis), paired=False,
+        vectorized=True, n_resamples=20000, method="percentile", rng=5,
+    ).confidence_interval  # fmt: skip
+    tolerance = 0.006 if data == "binary" else 0.015
+    assert low == pytest.approx(reference.low, abs=tolerance)
+    assert high == pytest.approx(reference.high, abs=tolerance)
+    assert (low, high) == stats.independent_bootstrap_interval(a, b, resamples=20000, seed=5)
+
+
+def test_independent_se_cohens_d_and_mde_against_scipy_and_statsmodels() -> None:
+    from statsmodels.stats.power import NormalIndPower
+
+    rng = np.random.default_rng(10)
+    a, b = rng.normal(3.4, 0.9, 60), rng.normal(3.0, 1.2, 45)
+    difference = a.mean() - b.mean()
+    welch = sps.ttest_ind(a, b, equal_var=False)
+    assert stats.independent_se(a, b) == pytest.approx(difference / welch.statistic)
+    student = sps.ttest_ind(a, b, equal_var=True)
+    d = stats.cohens_d(a, b)
+    assert d / math.sqrt(1 / 60 + 1 / 45) == pytest.approx(student.statistic)
+    assert stats.cohens_d(a, a) == 0.0 and math.isnan(stats.cohens_d(np.ones(3), np.ones(4)))
+    # equal SDs: the MDE in SD units is statsmodels' detectable standardized effect
+    sd, n_a, n_b = 1.0, 200, 120
+    se = sd * math.sqrt(1 / n_a + 1 / n_b)
+    effect = NormalIndPower().solve_power(nobs1=n_a, ratio=n_b / n_a, alpha=0.05, power=0.8)
+    assert stats.minimum_detectable_effect(se) / sd == pytest.approx(effect, rel=1e-3)
+    # clustered sides: each side's clustered SE, combined
+    clusters = np.repeat(np.arange(20), 3)
+    assert stats.independent_se(a, b, clusters, None) == pytest.approx(
+        math.sqrt(stats.clustered_se(a, clusters) ** 2 + (b.std(ddof=1) / math.sqrt(45)) ** 2)
+    )
