@@ -105,6 +105,21 @@ def build_task(entry: SuiteTask, **overrides: Any) -> Any:
     return task_function(**{**entry.args, **{k: v for k, v in overrides.items() if k in accepted}})
 
 
+def sample_text(sample: Any) -> str:
+    """A sample's question as plain text with its options (what decontamination compares)."""
+    text = sample.input if isinstance(sample.input, str) else "\n".join(m.text for m in sample.input)
+    return "\n".join([text, *(sample.choices or [])])
+
+
+def suite_texts(name: str) -> list[tuple[str, str, str]]:
+    """`(task label, sample id, text)` for every evaluation question of a suite."""
+    return [
+        (label, str(sample.id), sample_text(sample))
+        for label, samples in suite_samples(name).items()
+        for sample in samples
+    ]
+
+
 def suite_samples(name: str) -> dict[str, list[Any]]:
     """Inspect Samples of every available task in a suite, keyed by task label.
 

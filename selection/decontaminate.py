@@ -1,0 +1,283 @@
+"""Decontamination against evaluation texts, and near-duplicate removal inside the pool.
+
+Three filters, applied in this order and each reported with counts:
+
+1. exact match: a record's question (or its upstream MCQ stem, `meta["source_question"]`)
+   equals an evaluation question after normalization (case, punctuation, whitespace,
+   Unicode width); texts shorter than n words ("Which of the following is true?") are
+   too generic to identify a question without its options and do not match alone;
+2. n-gram overlap: the share of word n-grams (default 8) two texts have in common,
+   relative to the shorter text, reaches a threshold (default 0.5), with at least
+   `min_shared` (3) n-grams in common; n-grams found in many evaluation texts (prompt
+   templates such as "answer the following multiple choice question") are ignored, so
+   shared boilerplate does not count as overlap;
+3. near duplicates inside the pool: MinHash-LSH candidates over word 5-gram shingles of
+   the question, confirmed by exact Jaccard similarity (default >= 0.8); the first record
+   of each cluster (pool order) is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from harness.errors import ConfigError
+from selection.records import PoolRecord
+from selection.text import ngrams, normalize, words
+
+MAX_LISTED = 200  # removed records listed by id in the report
+
+
+@dataclass(frozen=True)
+class EvalText:
+    """One evaluation question: where it comes from and its text."""
+
+    source: str
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class DecontaminationConfig:
+    """Thresholds; `near_duplicate_threshold=None` turns deduplication off."""
+
+    ngram: int = 8
+    ngram_threshold: float = 0.5
+    min_shared: int = 3
+    boilerplate_fraction: float = 0.05
+    near_duplicate_threshold: float | None = 0.8
+    shingle: int = 5
+    permutations: int = 128
+    bands: int = 16
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.ngram < 1 or not 0 < self.ngram_threshold <= 1 or self.min_shared < 1:
+            raise ConfigError("--ngram must be >= 1 and --ngram-threshold in (0, 1]")
+        threshold = self.near_duplicate_threshold
+        if threshold is not None and not 0 < threshold <= 1:
+            raise ConfigError("--near-dup-threshold must be in (0, 1] (or 0 to turn it off)")
+        if self.permutations % self.bands:
+            raise ConfigError("MinHash permutations must be a multiple of the band count")
+
+
+@dataclass(frozen=True)
+class Removal:
+    """Why one record left the pool."""
+
+    id: str
+    reason: str
+    match_source: str
+    match_id: str
+    score: float
+
+
+def record_texts(record: PoolRecord) -> list[str]:
+    """The texts of a record that an evaluation item could leak into."""
+    texts = [record.question]
+    stem = record.meta.get("source_question")
+    if isinstance(stem, str) and stem.strip():
+        texts.append(stem)
+    return texts
+
+
+class _NgramIndex:
+    """Evaluation n-grams -> evaluation texts, minus boilerplate n-grams."""
+
+    def __init__(self, texts: Sequence[EvalText], n: int, boilerplate_fraction: float) -> None:
+        self.n = n
+        grams = [ngrams(words(t.text), n) for t in texts]
+        frequency = Counter(g for gs in grams for g in gs)
+        limit = max(3, int(boilerplate_fraction * len(texts)))
+        self.boilerplate = {g for g, count in frequency.items() if count > limit}
+        self.postings: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        self.sizes: list[int] = []
+        for index, gs in enumerate(grams):
+            kept = gs - self.boilerplate
+            self.sizes.append(len(kept))
+            for gram in kept:
+                self.postings[gram].append(index)
+
+    def best_match(self, text: str, min_shared: int) -> tuple[int, float] | None:
+        """(evaluation index, overlap relative to the shorter text) of the closest text.
+
+        Only texts sharing at least `min_shared` n-grams count.
+        """
+        grams = ngrams(words(text), self.n) - self.boilerplate
+        if not grams:
+            return None
+        shared: Counter[int] = Counter()
+        for gram in grams:
+            shared.update(self.postings.get(gram, ()))
+        best = None
+        for index, count in shared.items():
+            if count < min_shared:
+                continue
+            score = count / min(len(grams), self.sizes[index])
+            if best is None or score > best[1]:
+                best = (index, score)
+        return best
+
+
+def _shingle_hashes(text: str, size: int) -> np.ndarray:
+    tokens = words(text)
+    shingles = (
+        {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
+        if len(tokens) >= size
+        else {" ".join(tokens)}
+    )
+    return np.array(
+        sorted(
+            int.from_bytes(hashlib.blake2b(s.encode(), digest_size=4).digest(), "little")
+            for s in shingles
+        ),
+        dtype=np.uint64,
+    )
+
+
+def near_duplicates(records: Sequence[PoolRecord], config: DecontaminationConfig) -> list[Removal]:
+    """Records to drop as near duplicates of an earlier record (MinHash-LSH + exact Jaccard)."""
+    threshold = config.near_duplicate_threshold
+    if threshold is None or len(records) < 2:
+        return []
+    rng = np.random.default_rng(config.seed)
+    a = rng.integers(1, 2**63, size=config.permutations, dtype=np.uint64) | np.uint64(1)
+    b = rng.integers(0, 2**63, size=config.permutations, dtype=np.uint64)
+    shingles = [_shingle_hashes(r.question, config.shingle) for r in records]
+    rows = config.permutations // config.bands
+    buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
+    for index, hashes in enumerate(shingles):
+        # multiply-shift hashing; uint64 arithmetic wraps, the high 32 bits are the hash
+        with np.errstate(over="ignore"):
+            values = (a[:, None] * hashes[None, :] + b[:, None]) >> np.uint64(32)
+        signature = values.min(axis=1)
+        for band in range(config.bands):
+            key = signature[band * rows : (band + 1) * rows].tobytes()
+            buckets[(band, key)].append(index)
+    parent = list(range(len(records)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    best: dict[int, tuple[int, float]] = {}
+    checked: set[tuple[int, int]] = set()
+    for members in buckets.values():
+        for pos, i in enumerate(members):
+            for j in members[pos + 1 :]:
+                if (i, j) in checked:
+                    continue
+                checked.add((i, j))
+                inter = np.intersect1d(shingles[i], shingles[j], assume_unique=True).size
+                jaccard = inter / (shingles[i].size + shingles[j].size - inter)
+                if jaccard >= threshold:
+                    root_i, root_j = find(i), find(j)
+                    if root_i != root_j:
+                        parent[max(root_i, root_j)] = min(root_i, root_j)
+                    if j not in best or jaccard > best[j][1]:
+                        best[j] = (i, jaccard)
+    removals = []
+    for index in range(len(records)):
+        root = find(index)
+        if root != index:
+            match, score = best.get(index, (root, threshold))
+            removals.append(
+                Removal(records[index].id, "near-duplicate", "pool", records[match].id, score)
+            )
+    return removals
+
+
+def contamination(
+    records: Sequence[PoolRecord],
+    eval_texts: Iterable[EvalText],
+    config: DecontaminationConfig = DecontaminationConfig(),
+) -> list[Removal]:
+    """Records that match an evaluation text exactly or by n-gram overlap (in pool order)."""
+    texts = [t for t in eval_texts if t.text.strip()]
+    if not texts:
+        return []
+    exact = {
+        normalized: i
+        for i, t in enumerate(texts)
+        if len((normalized := normalize(t.text)).split()) >= config.ngram
+    }
+    index = _NgramIndex(texts, config.ngram, config.boilerplate_fraction)
+    found = (_contamination(record, texts, exact, index, config) for record in records)
+    return [removal for removal in found if removal is not None]
+
+
+def decontaminate(
+    records: Sequence[PoolRecord],
+    eval_texts: Iterable[EvalText],
+    config: DecontaminationConfig = DecontaminationConfig(),
+) -> tuple[list[PoolRecord], dict[str, Any]]:
+    """Filter the pool; return the kept records and a JSON-ready report with counts."""
+    texts = [t for t in eval_texts if t.text.strip()]
+    removals = contamination(records, texts, config)
+    contaminated = {r.id for r in removals}
+    survivors = [r for r in records if r.id not in contaminated]
+    duplicates = near_duplicates(survivors, config)
+    dropped = {r.id for r in duplicates}
+    kept = [r for r in survivors if r.id not in dropped]
+    return kept, _report(records, texts, kept, [*removals, *duplicates], config)
+
+
+def _contamination(
+    record: PoolRecord,
+    texts: Sequence[EvalText],
+    exact: dict[str, int],
+    index: _NgramIndex,
+    config: DecontaminationConfig,
+) -> Removal | None:
+    for text in record_texts(record):
+        hit = exact.get(normalize(text))
+        if hit is not None:
+            return Removal(record.id, "exact", texts[hit].source, texts[hit].id, 1.0)
+    best: tuple[int, float] | None = None
+    for text in record_texts(record):
+        match = index.best_match(text, config.min_shared)
+        if match is not None and (best is None or match[1] > best[1]):
+            best = match
+    if best is not None and best[1] >= config.ngram_threshold:
+        return Removal(record.id, "ngram", texts[best[0]].source, texts[best[0]].id, best[1])
+    return None
+
+
+def _report(
+    records: Sequence[PoolRecord],
+    texts: Sequence[EvalText],
+    kept: Sequence[PoolRecord],
+    removals: Sequence[Removal],
+    config: DecontaminationConfig,
+) -> dict[str, Any]:
+    by_reason: dict[str, Counter[str]] = {
+        r: Counter() for r in ("exact", "ngram", "near-duplicate")
+    }
+    for removal in removals:
+        by_reason[removal.reason][removal.match_source] += 1
+    return {
+        "config": asdict(config),
+        "pool_records": len(records),
+        "eval_texts": len(texts),
+        "eval_sources": dict(sorted(Counter(t.source for t in texts).items())),
+        "exact_match": {
+            "removed": sum(by_reason["exact"].values()),
+            "by_source": dict(by_reason["exact"]),
+        },
+        "ngram_overlap": {
+            "removed": sum(by_reason["ngram"].values()),
+            "by_source": dict(by_reason["ngram"]),
+        },
+        "near_duplicates": {"removed": sum(by_reason["near-duplicate"].values())},
+        "kept": len(kept),
+        "removed": [asdict(r) for r in removals[:MAX_LISTED]],
+        "removed_listed": min(len(removals), MAX_LISTED),
+        "removed_total": len(removals),
+    }

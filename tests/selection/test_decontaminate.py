@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from selection.decontaminate import (
+    DecontaminationConfig,
+    EvalText,
+    contamination,
+    decontaminate,
+    near_duplicates,
+)
+from selection.loaders import load_pool
+from selection.records import PoolRecord
+from selection.text import normalize
+
+TEMPLATE = (
+    "Answer the following multiple choice question about medicine. The last line must be ANSWER."
+)
+STEM = "A 63 year old smoker has painless hematuria and a flank mass on examination today"
+
+
+def _record(rid: str, question: str, **meta: str) -> PoolRecord:
+    return PoolRecord(rid, question, "", "answer", "test", dict(meta))
+
+
+def test_normalize() -> None:
+    assert normalize("  Which  of the FOLLOWING—is true?\n") == "which of the following is true"
+    assert normalize("ＡＢＣ") == "abc"
+
+
+def test_exact_match_uses_the_question_and_the_source_stem() -> None:
+    scurvy = "Which vitamin deficiency causes scurvy in sailors on long voyages?"
+    pool = [
+        _record("a", scurvy),
+        _record("b", "Rewritten open question", source_question=scurvy.upper().replace("?", " !")),
+        _record("c", "Unrelated question about the kidney and its tubules in detail"),
+        _record("generic", "Which of the following is true?"),
+    ]
+    evals = [
+        EvalText("bench", "e1", scurvy.lower()),
+        EvalText("bench", "e2", "Which of the following is true?"),
+    ]
+    found = {r.id: (r.reason, r.match_id) for r in contamination(pool, evals)}
+    # a stem shorter than n words identifies no question without its options
+    assert found == {"a": ("exact", "e1"), "b": ("exact", "e1")}
+
+
+def test_ngram_overlap_ignores_shared_template_text() -> None:
+    evals = [
+        EvalText("bench", f"e{i}", f"{TEMPLATE} Item {i} about topic number {i} with words")
+        for i in range(20)
+    ]
+    evals.append(EvalText("bench", "hit", f"{TEMPLATE} {STEM} A) renal cell carcinoma B) cyst"))
+    pool = [
+        _record("contained", STEM),  # the evaluation item embeds this stem
+        _record("template-only", f"{TEMPLATE} a different question about asthma in children"),
+    ]
+    found = contamination(pool, evals, DecontaminationConfig(ngram=8))
+    assert [(r.id, r.reason, r.match_id) for r in found] == [("contained", "ngram", "hit")]
+    assert found[0].score == 1.0
+
+
+def test_near_duplicates_keep_the_first_of_each_cluster() -> None:
+    base = (
+        "a 45 year old man presents with crushing chest pain radiating to the left arm and sweating"
+    )
+    pool = [
+        _record("first", base),
+        _record("copy", base.upper() + "!"),
+        _record("close", base + " since morning"),
+        _record(
+            "other", "child with barking cough and inspiratory stridor most likely has croup today"
+        ),
+    ]
+    removed = near_duplicates(pool, DecontaminationConfig(near_duplicate_threshold=0.8))
+    assert {r.id: r.match_id for r in removed} == {"copy": "first", "close": "first"}
+    assert near_duplicates(pool, DecontaminationConfig(near_duplicate_threshold=None)) == []
+
+
+def test_report_counts() -> None:
+    pool = [
+        _record("a", "What causes scurvy?"),
+        _record("b", "What causes scurvy?!"),
+        _record("c", "Other"),
+    ]
+    kept, report = decontaminate(pool, [EvalText("bench", "e", "What causes rickets?")])
+    assert [r.id for r in kept] == ["a", "c"]
+    assert report["exact_match"]["removed"] == 0
+    assert report["near_duplicates"]["removed"] == 1
+    assert report["kept"] == 2 and report["pool_records"] == 3
+    assert report["removed"][0] == {
+        "id": "b",
+        "reason": "near-duplicate",
+        "match_source": "pool",
+        "match_id": "a",
+        "score": 1.0,
+    }
+
+
+def test_medical_o1_demo_against_medmcqa_dev(data_dir: Path) -> None:
+    """The three demo questions that appear verbatim in MedMCQA dev are found."""
+    pool = load_pool(data_dir / "medical_o1_sft_demo" / "demo_data.json")
+    rows = [json.loads(line) for line in (data_dir / "medmcqa" / "dev.json").open(encoding="utf-8")]
+    evals = [EvalText("medmcqa", row["id"], row["question"]) for row in rows]
+    kept, report = decontaminate(pool, evals)
+    assert report["exact_match"]["removed"] == 3
+    assert {r["match_id"] for r in report["removed"] if r["reason"] == "exact"} == {
+        "bc8e9ed4-81fd-4c8e-9381-ae6c4d193066",
+        "da529e73-61fe-4b52-81b1-8686b6a62ffd",
+        "b5135682-e700-4fda-a6b2-39b289c3cc41",
+    }
+    assert len(kept) == 198 - report["removed_total"]
