@@ -8,6 +8,7 @@ ever holds one local checkpoint; for throughput, serve checkpoints with vLLM and
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +29,34 @@ class ModelSpec:
 
     @property
     def local(self) -> bool:
-        """True for a checkpoint run in-process through transformers."""
-        return self.name.startswith("hf/")
+        """True for a checkpoint served from this machine (in-process or by Inspect's vLLM)."""
+        return "model_path" in self.args
+
+    def greedy(self) -> dict[str, Any]:
+        """Generation settings for greedy decoding (`hf/` takes `do_sample=False` instead)."""
+        return {} if self.name.startswith("hf/") else {"temperature": 0.0}
+
+    def register(self) -> None:
+        """Tell Inspect what a local checkpoint is, so it never asks the Hub about its name.
+
+        Inspect looks up model info (context window) by model name after generating; for
+        `hf/<label>` that instantiates a provider for the Hub repo `<label>`, which
+        offline costs ~50 s of connection retries per model. A registered entry answers
+        the lookup instead.
+        """
+        if not self.local:
+            return
+        from inspect_ai.model import ModelInfo, set_model_info
+
+        config = Path(self.args["model_path"]) / "config.json"
+        context = (
+            json.loads(config.read_text()).get("max_position_embeddings")
+            if config.is_file()
+            else None
+        )
+        set_model_info(
+            self.name, ModelInfo(organization="local checkpoint", context_length=context)
+        )
 
 
 def parse_key_values(pairs: tuple[str, ...] | list[str], option: str) -> dict[str, Any]:
@@ -45,14 +72,18 @@ def parse_key_values(pairs: tuple[str, ...] | list[str], option: str) -> dict[st
     return result
 
 
-def parse_model(spec: str, model_args: dict[str, Any] | None = None) -> ModelSpec:
+def parse_model(
+    spec: str, model_args: dict[str, Any] | None = None, provider: str = "hf"
+) -> ModelSpec:
     """A model from the command line.
 
     Accepted forms: an Inspect model name (`openai/gpt-4o`, `vllm/...`, `hf/name`); a
-    checkpoint directory (`runs/x/models/diq-0.01`), run as `hf/<directory name>`; or
-    `LABEL=DIRECTORY` to choose the name. Checkpoints decode greedily unless
-    `do_sample` is given.
+    checkpoint directory (`runs/x/models/diq-0.01`), run as `<provider>/<directory
+    name>` (`hf/` in-process, or `vllm/` for Inspect's vLLM server); or `LABEL=DIRECTORY`
+    to choose the name. Local checkpoints decode greedily unless `do_sample` is given.
     """
+    if provider not in ("hf", "vllm"):
+        raise ConfigError(f"local checkpoints run with provider hf or vllm, not {provider!r}")
     args = dict(model_args or {})
     label, sep, target = spec.partition("=")
     path = Path(target if sep else spec).expanduser()
@@ -60,8 +91,12 @@ def parse_model(spec: str, model_args: dict[str, Any] | None = None) -> ModelSpe
         if not (path / "config.json").is_file():
             raise InputError("not a transformers checkpoint (no config.json)", path=path)
         name = label if sep else path.name
-        args = {"model_path": str(path.resolve()), "do_sample": False, **args}
-        return ModelSpec(name=f"hf/{name}", args=args)
+        args = {
+            "model_path": str(path.resolve()),
+            **({"do_sample": False} if provider == "hf" else {}),
+            **args,
+        }
+        return ModelSpec(name=f"{provider}/{name}", args=args)
     looks_like_path = spec.startswith(("/", ".", "~")) or (
         len(path.parts) > 1 and path.parent.is_dir()
     )
@@ -112,9 +147,8 @@ def run_suite(
     logs: list[Any] = []
     failed = []
     for model in models:
-        config = dict(generate_config or {})
-        if not model.local:
-            config.setdefault("temperature", 0.0)
+        model.register()
+        config = {**model.greedy(), **(generate_config or {})}
         success, model_logs = eval_set(
             tasks,
             log_dir=str(log_dir),

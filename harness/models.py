@@ -27,14 +27,16 @@ HEADER_START = "<|start_header_id|>"
 HEADER_END = "<|end_header_id|>"
 SPECIAL_TOKENS = [PAD, BOS, EOS, EOT, HEADER_START, HEADER_END]
 
-# Llama-3 layout; the assistant turn ends with <|eot_id|>, which is also the EOS token,
-# so generation stops at the end of a turn.
+# Llama-3 layout without the blank line after each header: every turn then starts right
+# after a special token, so the tokenized prompt is always a prefix of the tokenized
+# conversation (BPE never merges across the boundary). The assistant turn ends with
+# <|eot_id|>, which is also the EOS token, so generation stops at the end of a turn.
 CHAT_TEMPLATE = (
     "{{ bos_token }}"
     "{% for message in messages %}"
-    "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + message['content'] + '<|eot_id|>' }}"
+    "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>' + message['content'] + '<|eot_id|>' }}"
     "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}"
+    "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>' }}{% endif %}"
 )
 
 

@@ -33,6 +33,7 @@ from tasks.items import MCQItem
 from tasks.medbullets import load_medbullets
 from tasks.medqa import load_medqa
 from tasks.medxpertqa import load_medxpertqa
+from tasks.synthetic import load_synthetic
 
 PLAIN_PROMPT = """Work through the following clinical case and answer the question at the end. \
 No answer options are given: answer in your own words. Explain your clinical reasoning, then \
@@ -110,7 +111,14 @@ def _loaders(
         "medqa": load_medqa,
         "medxpertqa": lambda path: load_medxpertqa(medxpertqa_subset, path),
         "medbullets": lambda path: load_medbullets(medbullets_options, path),
+        "synthetic": _synthetic,
     }
+
+
+def _synthetic(path: str | None) -> tuple[list[MCQItem], str]:
+    if not path:
+        raise InputError("-T source=synthetic needs -T path= (a file written by `diq demo`)", field="path")
+    return load_synthetic(path)
 
 
 def _benchmark_task(source: str, medbullets_options: int) -> str:
@@ -139,7 +147,8 @@ def clinical_reasoning(
     """Open-ended clinical cases (options withheld), judged on clinical-reasoning rubrics.
 
     Args:
-        source: Benchmarks to draw cases from: medqa, medxpertqa, medbullets (comma list).
+        source: Benchmarks to draw cases from: medqa, medxpertqa, medbullets, or synthetic
+            (the demo's generated cases; needs `path`) (comma list).
         path: The data file, when a single source is given (else `$DIQ_DATA_DIR` / pinned HF).
         limit: Cases per source: a seeded random sample of this many.
         seed: Seed for `limit`.

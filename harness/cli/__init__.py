@@ -35,6 +35,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harness.cli.review:review_group",
         "Export blinded physician rater sheets; import ratings.",
     ),
+    "run": ("harness.cli.run:run", "Run (or resume) a whole study from an experiment config."),
+    "demo": (
+        "harness.cli.demo:demo",
+        "The whole study offline on synthetic data and a tiny model.",
+    ),
+    "config": ("harness.cli.config:config", "Print the documented example config, or check one."),
     "tiny-model": (
         "harness.cli.tiny_model:tiny_model",
         "Build the embedded tiny model from texts (no download).",

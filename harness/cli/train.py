@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from harness.io import read_json
 from harness.training.config import PAPER_LORA_TARGETS, TrainConfig
 
 DEFAULTS = TrainConfig.model_fields
@@ -226,7 +227,16 @@ def _configure_logging() -> None:
     "--force", is_flag=True, help="Retrain even when the model's manifest matches its inputs."
 )
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bars.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON file of hyperparameters (TrainConfig fields, as `diq run` writes); "
+    "flags given on the command line override it.",
+)
+@click.pass_context
 def train(
+    ctx: click.Context,
     subset: Path | None,
     subsets: Path | None,
     base: str,
@@ -236,6 +246,7 @@ def train(
     resume: bool,
     force: bool,
     progress: bool,
+    config_file: Path | None,
     **options: Any,
 ) -> None:
     """Fine-tune BASE on each subset: LoRA (paper defaults) or full, loss on the answer only.
@@ -260,7 +271,15 @@ def train(
     if subset is not None and out is None:
         raise click.UsageError("--subset needs --out DIR")
     targets = tuple(target.strip() for target in lora_targets.split(",") if target.strip())
-    config = TrainConfig.from_options(lora_targets=targets, **options)
+    options["lora_targets"] = targets
+    if config_file is not None:
+        given = {
+            name: value
+            for name, value in options.items()
+            if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+        }
+        options = {**read_json(config_file), **given}
+    config = TrainConfig.from_options(**options)
     _configure_logging()
     run_options: dict[str, Any] = {
         "work_dir": work_dir,

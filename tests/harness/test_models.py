@@ -16,7 +16,7 @@ def test_tiny_checkpoint_loads_and_is_deterministic(tiny_checkpoint: Path, tmp_p
         tokenize=False,
     )
     assert prompt.startswith("<|begin_of_text|><|start_header_id|>user")
-    assert prompt.endswith("<|start_header_id|>assistant<|end_header_id|>\n\n")
+    assert prompt.endswith("<|start_header_id|>assistant<|end_header_id|>")
     ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
     assert tokenizer.decode(ids) == prompt  # byte-level BPE round-trips
     assert tokenizer.eos_token == "<|eot_id|>"

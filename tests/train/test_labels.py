@@ -46,7 +46,7 @@ def test_trainer_labels_equal_render_labels(tiny_checkpoint: Path, tmp_path: Pat
     assert row["labels"][first:] == row["input_ids"][first:]
     prompt = tokenizer.decode(row["input_ids"][:first])
     assert "You are a careful physician." in prompt and record.question in prompt
-    assert prompt.endswith("<|start_header_id|>assistant<|end_header_id|>\n\n")
+    assert prompt.endswith("<|start_header_id|>assistant<|end_header_id|>")
 
 
 def test_truncation_agrees_and_drops_records_without_completion(

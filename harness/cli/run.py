@@ -1,0 +1,50 @@
+"""`diq run`: the whole study from one experiment config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from harness.pipeline import STAGES
+
+
+@click.command("run")
+@click.argument("config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run directory (default: runs/<name>).",
+)
+@click.option(
+    "--from",
+    "start",
+    type=click.Choice(STAGES),
+    help="Start at this stage (earlier stages' outputs are reused).",
+)
+@click.option("--only", help=f"Run only these stages (comma list of {', '.join(STAGES)}).")
+@click.option(
+    "--force", is_flag=True, help="Rerun the chosen stages even if their inputs did not change."
+)
+def run(
+    config_file: Path, out: Path | None, start: str | None, only: str | None, force: bool
+) -> None:
+    """Run (or resume) the study that CONFIG_FILE describes.
+
+    Stages: select -> train -> eval -> judge -> review -> report. A stage whose inputs
+    did not change since its last run is skipped; an interrupted stage resumes.
+
+    \b
+    Examples:
+      diq run experiment.yaml
+      diq run experiment.yaml --only eval,report
+      diq run experiment.yaml --from judge --force
+    """
+    from harness.config import load_config
+    from harness.pipeline import run_study
+
+    config = load_config(config_file)
+    root = out or Path("runs") / config.name
+    stages = [s.strip() for s in only.split(",")] if only else None
+    run_study(config, root, start=start, only=stages, force=force, echo=click.echo)
+    click.echo(f"report: {root / 'report' / 'index.html'}")
