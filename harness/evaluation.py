@@ -22,19 +22,25 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model as Inspect names it, its model arguments, and the label shown in reports."""
+    """A model as Inspect names it, its model arguments, and where its weights live.
+
+    `checkpoint` is set for a model served on this machine (in-process `hf/` or Inspect's
+    vLLM server): a directory or a Hugging Face id. `label` is the name reports show; it
+    travels in the eval's metadata because `vllm/` names carry the checkpoint path.
+    """
 
     name: str
     args: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def local(self) -> bool:
-        """True for a checkpoint served from this machine (in-process or by Inspect's vLLM)."""
-        return "model_path" in self.args
+    label: str | None = None
+    checkpoint: str | None = None
 
     def greedy(self) -> dict[str, Any]:
         """Generation settings for greedy decoding (`hf/` takes `do_sample=False` instead)."""
         return {} if self.name.startswith("hf/") else {"temperature": 0.0}
+
+    def metadata(self) -> dict[str, Any] | None:
+        """Eval metadata naming the model for reports (see `reports.frames.assign_labels`)."""
+        return {"label": self.label} if self.label else None
 
     def register(self) -> None:
         """Tell Inspect what a local checkpoint is, so it never asks the Hub about its name.
@@ -44,11 +50,11 @@ class ModelSpec:
         offline costs ~50 s of connection retries per model. A registered entry answers
         the lookup instead.
         """
-        if not self.local:
+        if self.checkpoint is None:
             return
         from inspect_ai.model import ModelInfo, set_model_info
 
-        config = Path(self.args["model_path"]) / "config.json"
+        config = Path(self.checkpoint) / "config.json"
         context = (
             json.loads(config.read_text()).get("max_position_embeddings")
             if config.is_file()
@@ -75,36 +81,47 @@ def parse_key_values(pairs: tuple[str, ...] | list[str], option: str) -> dict[st
 def parse_model(
     spec: str, model_args: dict[str, Any] | None = None, provider: str = "hf"
 ) -> ModelSpec:
-    """A model from the command line.
+    """A model from the command line or a config.
 
     Accepted forms: an Inspect model name (`openai/gpt-4o`, `vllm/...`, `hf/name`); a
-    checkpoint directory (`runs/x/models/diq-0.01`), run as `<provider>/<directory
-    name>` (`hf/` in-process, or `vllm/` for Inspect's vLLM server); or `LABEL=DIRECTORY`
-    to choose the name. Local checkpoints decode greedily unless `do_sample` is given.
+    checkpoint directory (`runs/x/models/diq-0.01`), labelled with the directory's name;
+    or `LABEL=CHECKPOINT`, where CHECKPOINT is a directory or a Hugging Face id
+    (`base=meta-llama/Llama-3.1-8B-Instruct`). Checkpoints are served on this machine by
+    `provider`: `hf` loads them in-process as `hf/<label>` and decodes greedily unless
+    `do_sample` is given; `vllm` starts Inspect's vLLM server on `vllm/<checkpoint>`.
     """
     if provider not in ("hf", "vllm"):
         raise ConfigError(f"local checkpoints run with provider hf or vllm, not {provider!r}")
-    args = dict(model_args or {})
     label, sep, target = spec.partition("=")
-    path = Path(target if sep else spec).expanduser()
+    raw = target if sep else spec
+    path = Path(raw).expanduser()
+    looks_like_path = raw.startswith(("/", ".", "~")) or (
+        len(path.parts) > 1 and path.parent.is_dir()
+    )
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise InputError("not a transformers checkpoint (no config.json)", path=path)
-        name = label if sep else path.name
-        args = {
-            "model_path": str(path.resolve()),
-            **({"do_sample": False} if provider == "hf" else {}),
-            **args,
-        }
-        return ModelSpec(name=f"{provider}/{name}", args=args)
-    looks_like_path = spec.startswith(("/", ".", "~")) or (
-        len(path.parts) > 1 and path.parent.is_dir()
-    )
-    if sep or looks_like_path or "/" not in spec:
-        raise InputError("neither a checkpoint directory nor a provider/model name", path=path)
-    if spec.startswith("hf/"):
-        args.setdefault("do_sample", False)
-    return ModelSpec(name=spec, args=args)
+        checkpoint = str(path.resolve())
+    elif sep and label and "/" in target and not looks_like_path:
+        checkpoint = target  # a Hugging Face id
+    elif sep or looks_like_path or "/" not in spec:
+        raise InputError(
+            "neither a checkpoint directory, LABEL=CHECKPOINT, nor a provider/model name",
+            path=path,
+        )
+    else:
+        args = dict(model_args or {})
+        if spec.startswith("hf/"):
+            args.setdefault("do_sample", False)
+        return ModelSpec(name=spec, args=args)
+    label = label if sep else path.name
+    if provider == "vllm":
+        return ModelSpec(
+            name=f"vllm/{checkpoint}", args=dict(model_args or {}), label=label,
+            checkpoint=checkpoint,
+        )  # fmt: skip
+    args = {"model_path": checkpoint, "do_sample": False, **(model_args or {})}
+    return ModelSpec(name=f"hf/{label}", args=args, label=label, checkpoint=checkpoint)
 
 
 def suite_tasks(suite: Suite, task_overrides: dict[str, Any]) -> list[Any]:
@@ -155,6 +172,7 @@ def run_suite(
             model=model.name,
             model_args=model.args,
             model_roles=model_roles or None,
+            metadata=model.metadata(),
             limit=limit,
             max_connections=max_connections,
             log_dir_allow_dirty=True,

@@ -250,7 +250,11 @@ def evaluation_texts(run: Run) -> list[Any]:
     config = run.config
     specs = eval_task_specs(config) + list(config.judge.tasks if config.judge.graders else [])
     tasks = build_tasks(specs, {}, _optional_in_suites(config))
-    return [EvalText(task.name, str(sample.id), sample_text(sample)) for task in tasks for sample in task.dataset]
+    return [
+        EvalText(task.name, str(sample.id), sample_text(sample))
+        for task in tasks
+        for sample in task.dataset
+    ]
 
 
 def run_select_stage(run: Run) -> None:
@@ -337,10 +341,14 @@ def run_train_stage(run: Run) -> None:
 
     spec = run.config.train
     values = spec.model_dump(include=set(TrainConfig.model_fields))
-    hyperparameters = TrainConfig(**{**values, "seed": run.config.seed if spec.seed is None else spec.seed})
+    hyperparameters = TrainConfig(
+        **{**values, "seed": run.config.seed if spec.seed is None else spec.seed}
+    )
     for subset in subset_files(run):
         if subset.stem in spec.models:
-            logger.info("using the given checkpoint for %s: %s", subset.stem, spec.models[subset.stem])
+            logger.info(
+                "using the given checkpoint for %s: %s", subset.stem, spec.models[subset.stem]
+            )
             continue
         if spec.accelerate_config:
             _launch_training(run, subset, hyperparameters)
@@ -362,7 +370,9 @@ def _launch_training(run: Run, subset: Path, hyperparameters: Any) -> None:
         "--out", str(run.models / subset.stem), "--config", str(config_file),
     ]  # fmt: skip
     if subprocess.run(command, check=False).returncode != 0:
-        raise ConfigError(f"training {subset.stem} under accelerate failed (command: {' '.join(command)})")
+        raise ConfigError(
+            f"training {subset.stem} under accelerate failed (command: {' '.join(command)})"
+        )
 
 
 def model_specs(run: Run) -> list[Any]:
@@ -375,11 +385,7 @@ def model_specs(run: Run) -> list[Any]:
     specs = []
     for name in names:
         path = config.train.models.get(name) or str(run.models / name)
-        specs.append(
-            parse_model(
-                f"{name}={path}" if Path(path).is_dir() else path, args, config.eval.provider
-            )
-        )
+        specs.append(parse_model(f"{name}={path}", args, config.eval.provider))
     specs += [parse_model(extra, args, config.eval.provider) for extra in config.eval.extra_models]
     return specs
 
@@ -394,6 +400,7 @@ def _eval_set(tasks: list[Any], model: Any, log_dir: Path, **kwargs: Any) -> Non
         model=model.name,
         model_args=model.args,
         log_dir_allow_dirty=True,
+        metadata=model.metadata(),
         **kwargs,
     )
     if not success:

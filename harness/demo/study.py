@@ -141,7 +141,7 @@ def demo_config(
             "max_tokens": 96,
         },
         "review": {"raters": ["rater-a", "rater-b", "rater-c"], "items": 8, "calibration": 3},
-        "report": {"reference": f"random-{low:g}", "resamples": 2000, "labels": {"hf/base": "base"}},
+        "report": {"reference": f"random-{low:g}", "resamples": 2000},
     }
 
 

@@ -22,11 +22,20 @@ def test_example_is_valid_and_documents_every_key(tmp_path: Path) -> None:
         found = set()
         for key, value in data.items():
             found.add(prefix + key)
-            if isinstance(value, dict) and key not in ("field_map", "models", "model_args", "grader_args", "labels", "args"):
+            if isinstance(value, dict) and key not in (
+                "field_map",
+                "models",
+                "model_args",
+                "grader_args",
+                "labels",
+                "args",
+            ):
                 found |= keys(value, f"{prefix}{key}.")
         return found
 
-    assert keys(dumped) - keys(written) == {"validation.path"}  # shown commented out, as the alternative
+    assert keys(dumped) - keys(written) == {
+        "validation.path"
+    }  # shown commented out, as the alternative
 
 
 @pytest.mark.parametrize(
@@ -40,7 +49,12 @@ def test_example_is_valid_and_documents_every_key(tmp_path: Path) -> None:
     ],
 )
 def test_bad_configs_name_the_key(patch: dict, message: str) -> None:
-    data = {"name": "t", "pool": {"path": "p.jsonl"}, "validation": {"path": "v.jsonl"}, "train": {"base": "b"}}
+    data = {
+        "name": "t",
+        "pool": {"path": "p.jsonl"},
+        "validation": {"path": "v.jsonl"},
+        "train": {"base": "b"},
+    }
     data.update(patch)
     with pytest.raises(InputError, match=message.replace("(", r"\(")) as error:
         parse_config(data, source="exp.yaml")
@@ -72,7 +86,29 @@ def test_config_command(tmp_path: Path) -> None:
     example = runner.invoke(main, ["config", "--example"])
     assert example.exit_code == 0 and example.output == example_text()
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: t\npool: {path: p}\nvalidation: {path: v}\ntrain: {base: b}\njudge: {gradres: [x]}\n")
+    bad.write_text(
+        "name: t\npool: {path: p}\nvalidation: {path: v}\ntrain: {base: b}\njudge: {gradres: [x]}\n"
+    )
     result = runner.invoke(main, ["config", "--check", str(bad)])
     assert result.exit_code == 2
     assert "field 'judge.gradres': unknown key" in result.output
+
+
+def test_readme_shows_the_example_config_verbatim() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert example_text().rstrip("\n") in readme
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((Path(__file__).parents[2] / "configs" / "examples").glob("*.yaml")),
+    ids=lambda p: p.name,
+)
+def test_shipped_examples_are_valid(path: Path) -> None:
+    from harness.evaluation import parse_model
+
+    config = load_config(path)
+    if config.train.accelerate_config is not None:
+        assert Path(config.train.accelerate_config).is_file()
+    for spec in config.eval.extra_models:
+        assert parse_model(spec, provider=config.eval.provider).label
