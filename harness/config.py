@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.errors import InputError
+from harness.io import read_yaml_mapping
 from harness.training.config import TrainConfig
 
 EXAMPLE = Path(__file__).with_name("example.yaml")
@@ -196,17 +197,7 @@ def _resolve_paths(data: dict[str, Any], root: Path) -> dict[str, Any]:
 def load_config(path: str | Path) -> ExperimentConfig:
     """Read and validate a config; errors name the file and the key."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError("config file not found", path=path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise InputError(
-            f"invalid YAML ({error})", path=path, line=None if mark is None else mark.line + 1
-        ) from None
-    if not isinstance(data, dict):
-        raise InputError("an experiment config must be a YAML mapping", path=path)
+    data = read_yaml_mapping(path, "experiment config")
     return parse_config(_resolve_paths(data, path.parent.resolve()), source=str(path))
 
 

@@ -121,6 +121,27 @@ def read_json(path: str | Path) -> Any:
         raise InputError(f"not UTF-8 text ({error.reason})", path=path) from None
 
 
+def read_yaml_mapping(path: str | Path, what: str) -> dict[str, Any]:
+    """Parse a YAML file that must hold a mapping (`what` names it in errors)."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{what} not found", path=path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise InputError(
+            f"invalid YAML ({error})", path=path, line=None if mark is None else mark.line + 1
+        ) from None
+    except UnicodeDecodeError as error:
+        raise InputError(f"not UTF-8 text ({error.reason})", path=path) from None
+    if not isinstance(data, dict):
+        raise InputError(f"{what} must be a YAML mapping", path=path)
+    return data
+
+
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield `(line_number, object)` for each non-blank line; every line must be a JSON object."""
     path = Path(path)

@@ -25,10 +25,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.errors import InputError
+from harness.io import read_yaml_mapping
 
 LEVELS = (1, 2, 3, 4, 5)
 
@@ -176,17 +176,7 @@ def load_rubric(name_or_path: str | Path) -> Rubric:
 
 @cache
 def _load(path: Path) -> Rubric:
-    if not path.is_file():
-        raise InputError("rubric file not found", path=path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise InputError(
-            f"invalid YAML ({error})", path=path, line=None if mark is None else mark.line + 1
-        ) from None
-    if not isinstance(data, dict):
-        raise InputError("a rubric file must be a YAML mapping", path=path)
+    data = read_yaml_mapping(path, "rubric file")
     try:
         return Rubric.model_validate(data)
     except ValidationError as error:

@@ -25,7 +25,7 @@ from typing import Any
 from harness.errors import ConfigError, InputError
 from harness.io import iter_jsonl, read_json
 from selection.options import POOL_FORMATS
-from selection.records import PoolRecord
+from selection.records import PoolRecord, note_unique_id
 
 RECORD_FIELDS = ("id", "question", "reasoning", "response", "source")
 FIELD_ALIASES = {"q": "question", "r": "reasoning", "cot": "reasoning", "a": "response"}
@@ -278,7 +278,7 @@ def load_pool(
         raise InputError("the pool is empty", path=where_path)
     cop_base = None
     records: list[PoolRecord] = []
-    seen: dict[str, Any] = {}
+    seen: dict[str, int | None] = {}
     for line, row in rows:
         where = {"path": where_path, "line": line}
         schema = (
@@ -299,15 +299,7 @@ def load_pool(
             record = mapped_record(row, where, mapping, label)
         else:
             record = _finish(dict(row), where)
-        if record.id in seen:
-            raise InputError(
-                f"duplicate id (first seen at {seen[record.id]})",
-                path=where_path,
-                line=line,
-                record=record.id,
-                field="id",
-            )
-        seen[record.id] = line
+        note_unique_id(seen, record.id, where_path, line)
         records.append(record)
     return records
 
@@ -315,14 +307,12 @@ def load_pool(
 def load_validation(path: str | Path) -> list[PoolRecord]:
     """A validation file: pool records, or the items `diq eval sample-validation` writes."""
     records = []
-    seen: set[str] = set()
+    seen: dict[str, int | None] = {}
     for line, row in iter_jsonl(path):
         record = PoolRecord.from_dict(row, path=path, line=line)
-        if record.id in seen:
-            raise InputError("duplicate id", path=path, line=line, record=record.id, field="id")
+        note_unique_id(seen, record.id, path, line)
         if "task" in row and "task" not in record.meta:
             record.meta["task"] = row["task"]
-        seen.add(record.id)
         records.append(record)
     if not records:
         raise InputError("the validation file has no records", path=path)

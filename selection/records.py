@@ -77,20 +77,27 @@ class PoolRecord:
 def read_records(path: str | Path) -> list[PoolRecord]:
     """Read a normalized pool or subset JSONL file; ids must be unique."""
     records: list[PoolRecord] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, int | None] = {}
     for line, row in iter_jsonl(path):
         record = PoolRecord.from_dict(row, path=path, line=line)
-        if record.id in seen:
-            raise InputError(
-                f"duplicate id (first seen on line {seen[record.id]})",
-                path=path,
-                line=line,
-                record=record.id,
-                field="id",
-            )
-        seen[record.id] = line
+        note_unique_id(seen, record.id, path, line)
         records.append(record)
     return records
+
+
+def note_unique_id(
+    seen: dict[str, int | None], record_id: str, path: str | Path, line: int | None
+) -> None:
+    """Remember the line an id was first seen on; seeing it again is an error naming both."""
+    if record_id in seen:
+        raise InputError(
+            f"duplicate id (first seen on line {seen[record_id]})",
+            path=path,
+            line=line,
+            record=record_id,
+            field="id",
+        )
+    seen[record_id] = line
 
 
 def iter_records(path: str | Path) -> Iterator[PoolRecord]:
