@@ -117,7 +117,9 @@ def _loaders(
 
 def _synthetic(path: str | None) -> tuple[list[MCQItem], str]:
     if not path:
-        raise InputError("-T source=synthetic needs -T path= (a file written by `diq demo`)", field="path")
+        raise InputError(
+            "-T source=synthetic needs -T path= (a file written by `diq demo`)", field="path"
+        )
     return load_synthetic(path)
 
 

@@ -107,7 +107,9 @@ def build_task(entry: SuiteTask, **overrides: Any) -> Any:
 
 def sample_text(sample: Any) -> str:
     """A sample's question as plain text with its options (what decontamination compares)."""
-    text = sample.input if isinstance(sample.input, str) else "\n".join(m.text for m in sample.input)
+    text = (
+        sample.input if isinstance(sample.input, str) else "\n".join(m.text for m in sample.input)
+    )
     return "\n".join([text, *(sample.choices or [])])
 
 

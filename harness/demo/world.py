@@ -172,7 +172,7 @@ def pool_record(rng: random.Random, case: Case, mcq: bool, noisy: bool) -> PoolR
     return PoolRecord(
         id=case.id,
         question=question,
-        reasoning="" if mcq else reasoning(case),  # MCQ rows answer directly, as MedMCQA-style rows do
+        reasoning="" if mcq else reasoning(case),  # MCQ rows answer directly, like MedMCQA
         response=response,
         source="synthetic",
         # the true diagnosis, as real pools carry a reference answer (medical-o1's

@@ -258,8 +258,12 @@ def test_suite_texts_carry_question_and_options(data_dir: Path) -> None:
     assert len(texts) == 1273 + 4183 + 500
     medmcqa = next(t for t in texts if t.id == "45258d3d-b974-44dd-a161-c3fccbdadd88")
     assert medmcqa.source == "medmcqa"
-    assert medmcqa.text.startswith("Which of the following is not true for myelinated nerve fibers:\n")
-    assert medmcqa.text.endswith("\nLocal anesthesia is effective only when the nerve is not covered by myelin sheath")
+    assert medmcqa.text.startswith(
+        "Which of the following is not true for myelinated nerve fibers:\n"
+    )
+    assert medmcqa.text.endswith(
+        "\nLocal anesthesia is effective only when the nerve is not covered by myelin sheath"
+    )
     assert suite_texts(()) == []
 
 
