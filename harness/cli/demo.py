@@ -25,7 +25,7 @@ import click
 @click.option(
     "--smoke",
     is_flag=True,
-    help="A smaller world and shorter training (about a minute; for tests).",
+    help="A smaller world and shorter training (under 2 minutes; for tests).",
 )
 def demo(out: Path, seed: int, smoke: bool) -> None:
     """Generate a synthetic clinical world and run the whole study on it.
