@@ -102,7 +102,8 @@ def demo_config(
         else {"tasks": [synthetic], "per_task": 12},
         "selection": {
             "batch_size": 16,
-            "max_length": 512,
+            # real validation items run long in the tiny tokenizer (trained on synthetic text)
+            "max_length": 2048 if real else 512,
             "strategies": ["diq", "random", "influence", "difficulty", "full"],
             "ratios": [low, high],
         },

@@ -124,3 +124,24 @@ def test_interrupted_run_resumes_to_the_same_report(smoke_run: Path, tmp_path: P
     resumed = json.loads((out / "report" / "report.json").read_text())
     uninterrupted = json.loads((smoke_run / "report" / "report.json").read_text())
     assert numbers(resumed) == numbers(uninterrupted)
+
+
+@pytest.mark.slow
+def test_with_data_dir_the_demo_evaluates_the_real_benchmarks(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "real"
+    env = {**DEMO_ENV, "DIQ_DATA_DIR": str(data_dir)}
+    completed = subprocess.run(
+        demo_command(out), env=env, capture_output=True, text=True, timeout=900
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    validation_tasks = {
+        json.loads(line)["task"]
+        for line in (out / "validation_items.jsonl").read_text().splitlines()
+    }
+    assert validation_tasks == {"medqa", "medmcqa", "pubmedqa"}
+    report = json.loads((out / "report" / "report.json").read_text())
+    measures = {row["measure"] for row in report["summary"]}
+    assert {f"{task}/mcq_answer/mcq_answer" for task in validation_tasks} <= measures
+    assert not any(measure.startswith("synthetic_mcq") for measure in measures)
