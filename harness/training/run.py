@@ -284,9 +284,28 @@ def _prepare_work_dir(work: Path, key: str, *, resume: bool) -> str | None:
             shutil.rmtree(work)
         write_json(request, {"match_key": key})
         shutil.rmtree(work / SAVED_DIR, ignore_errors=True)
+        _remove_incomplete_checkpoints(work / CHECKPOINTS_DIR)
     state.wait_for_everyone()
     checkpoints = work / CHECKPOINTS_DIR
     return get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+
+
+def _remove_incomplete_checkpoints(checkpoints: Path) -> None:
+    """Delete checkpoints a kill cut short, so resuming takes the last complete one.
+
+    The Trainer writes `trainer_state.json` last, so a checkpoint without a readable one
+    was interrupted while it was being saved (its weights or optimizer may be partial).
+    """
+    if not checkpoints.is_dir():
+        return
+    for checkpoint in checkpoints.glob("checkpoint-*"):
+        try:
+            complete = isinstance(read_json(checkpoint / "trainer_state.json"), dict)
+        except InputError:
+            complete = False
+        if not complete:
+            logger.warning("removing %s: it was interrupted while being saved", checkpoint)
+            shutil.rmtree(checkpoint)
 
 
 def _request_key(path: Path) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from statistics import mean
@@ -161,7 +162,11 @@ def test_an_interrupted_run_resumes_to_the_same_model(
             subset_file, tiny_checkpoint, out, config, progress=False, callbacks=[Interrupt(6)]
         )
     assert not out.exists()
-    assert (work_dir_for(out) / "checkpoints" / "checkpoint-4").is_dir()
+    checkpoints = work_dir_for(out) / "checkpoints"
+    assert (checkpoints / "checkpoint-4").is_dir()
+    # a kill while the Trainer was saving: weights written, trainer_state.json (written last) not
+    shutil.copytree(checkpoints / "checkpoint-4", checkpoints / "checkpoint-6")
+    (checkpoints / "checkpoint-6" / "trainer_state.json").unlink()
 
     resumed = train_subset(subset_file, tiny_checkpoint, out, config, progress=False).manifest
     straight = train_subset(
