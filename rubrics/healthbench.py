@@ -9,7 +9,8 @@ published HealthBench results. Differences from simple-evals, all on the side of
 honesty: items are graded concurrently; an unusable reply is re-asked at most `retries`
 times and then leaves the sample unscored (`grader_failed`), where simple-evals loops
 forever; the judge is bound to the `grader` role (a list is a jury, majority per item);
-temperature 0 and a seed by default.
+temperature 0 and a seed by default (simple-evals' sampler uses 0.5). The judge's
+generation limit is simple-evals' `max_tokens=2048`.
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ from rubrics.metrics import (
     physician_agreement,
 )
 from rubrics.panel import Panel, Question, Verdict, pairwise_agreement
-from rubrics.prompts import healthbench_prompt
+from rubrics.prompts import healthbench_prompt, healthbench_template_sha256
 from rubrics.scoring import NAN, healthbench_score
 from rubrics.verdicts import AnswerSpec
 
 # simple-evals grades with OPENAI_SYSTEM_MESSAGE_API as the grader's system message
 SYSTEM_MESSAGE = "You are a helpful assistant."
+# simple-evals grades with ChatCompletionSampler(model="gpt-4.1-2025-04-14", max_tokens=2048)
+GRADER_MAX_TOKENS = 2048
 BINARY = AnswerSpec("binary")
 
 
@@ -103,8 +106,11 @@ def _conversation(state: TaskState) -> list[dict[str, str]]:
 
 
 def _audit(verdicts: list[Verdict], panel: Panel) -> dict[str, Any]:
+    """The judges, their effective settings, the template hash, prompts and raw replies."""
     return {
         "judges": panel.names,
+        "judge_settings": panel.settings(),
+        "template_sha256": healthbench_template_sha256(),
         "judge_prompts": [v.question.prompt for v in verdicts],
         "judge_outputs": [{a.judge: a.raw for a in v.answers} for v in verdicts],
         "votes": {v.question.key: v.votes() for v in verdicts},
@@ -125,7 +131,7 @@ def healthbench_judge(
     retries: int = 2,
     temperature: float = 0.0,
     seed: int | None = 42,
-    max_tokens: int | None = None,
+    max_tokens: int | None = GRADER_MAX_TOKENS,
     system_message: str | None = SYSTEM_MESSAGE,
     neutralize: bool = True,
     cache: bool = False,
@@ -137,7 +143,7 @@ def healthbench_judge(
         retries: Re-asks after an unusable reply (then the sample is unscored).
         temperature: Judge temperature (settings bound with the role win).
         seed: Judge seed, for providers that accept one.
-        max_tokens: Judge generation limit (provider default when None).
+        max_tokens: Judge generation limit (simple-evals' 2048; provider default when None).
         system_message: The judge's system message (simple-evals' by default).
         neutralize: Escape lines of the graded conversation that repeat a heading of the
             grader template; benign conversations are unchanged.
@@ -205,7 +211,7 @@ def healthbench_meta_judge(
     retries: int = 2,
     temperature: float = 0.0,
     seed: int | None = 42,
-    max_tokens: int | None = None,
+    max_tokens: int | None = GRADER_MAX_TOKENS,
     system_message: str | None = SYSTEM_MESSAGE,
     neutralize: bool = True,
     cache: bool = False,

@@ -8,6 +8,10 @@ concurrently of the judge or jury bound to the `grader` role.
 - `<axis>`: points earned / positive points of the applicable criteria of that axis;
 - `<axis>_rating`: the panel's 1-5 rating of the axis (NaN with `ratings=False`);
 - `overall`: the same arithmetic over every criterion of every rubric;
+- `<axis>_expected`, `<axis>_rating_expected`, `overall_expected` (logprobs mode only):
+  the same scores from the judges' probabilities instead of their argmax answers
+  (points weighted by P(yes), probability-weighted levels and ratings, as G-Eval), a
+  continuous secondary score that separates a confident "yes" from a coin toss;
 - `crit_<criterion id, dots as underscores>`: 1 / 0, the level fraction (L-1)/4 for a
   scaled criterion, NaN when not applicable or not judged;
 - `grader_failed`: 1 when any judgment failed after the re-asks (those keys are NaN,
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from inspect_ai.model import ChatMessage, GenerateConfig
@@ -30,15 +34,36 @@ from inspect_ai.solver import TaskState
 from harness.errors import ConfigError
 from harness.inspect_names import namespaced
 from harness.io import sha256_file
-from rubrics.metrics import grader_failure_rate, jury_agreement, length_correlation, rubric_scores
+from rubrics.metrics import (
+    EXPECTED_SUFFIX,
+    grader_failure_rate,
+    jury_agreement,
+    length_correlation,
+    rubric_scores,
+)
 from rubrics.panel import Panel, Question, Verdict, pairwise_agreement
-from rubrics.prompts import Material, Mode, criterion_prompt, rating_prompt
-from rubrics.schema import Rubric, load_rubric, rubric_path
-from rubrics.scoring import NAN, axis_scores, criterion_value, points_score
+from rubrics.prompts import Material, Mode, criterion_prompt, rating_prompt, template_sha256
+from rubrics.schema import Criterion, Rubric, load_rubric, rubric_path
+from rubrics.scoring import (
+    NAN,
+    Credit,
+    axis_scores,
+    criterion_value,
+    earned,
+    expected_earned,
+    expected_level,
+    points_score,
+)
 from rubrics.verdicts import NOT_APPLICABLE, AnswerSpec, Vote
 
 DEFAULT_RUBRICS = ("differential_diagnosis", "safety_check", "evidence_citation")
-RESERVED_KEYS = {"overall", "grader_failed", "response_length", "jury_agreement"}
+RESERVED_KEYS = {
+    "overall",
+    f"overall{EXPECTED_SUFFIX}",
+    "grader_failed",
+    "response_length",
+    "jury_agreement",
+}
 RATING_KEY = "rating:"
 
 
@@ -68,7 +93,13 @@ def load_rubrics(rubrics: str | Sequence[str]) -> list[Rubric]:
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ConfigError(f"{label} ids repeat across rubrics: {duplicates}")
-    keys = [*axes, *(f"{a}_rating" for a in axes), *map(criterion_key, criteria), *RESERVED_KEYS]
+    per_axis = [f"{a}{suffix}" for a in axes for suffix in ("", "_rating")]
+    keys = [
+        *per_axis,
+        *(f"{key}{EXPECTED_SUFFIX}" for key in per_axis),
+        *map(criterion_key, criteria),
+        *RESERVED_KEYS,
+    ]
     clashes = sorted({key for key in keys if keys.count(key) > 1})
     if clashes:
         raise ConfigError(f"rubric ids give clashing score keys: {clashes}")
@@ -167,20 +198,52 @@ def _verdict_label(vote: Vote | None) -> str | int:
     return int(vote)
 
 
-def score_value(
-    rubrics: list[Rubric], verdicts: dict[str, Verdict], material: Material, jury: bool
+def _level(verdict: Verdict) -> float:
+    return float(verdict.vote)  # type: ignore[arg-type]  # a rating's vote is its level
+
+
+def _points_values(
+    criteria: list[Criterion],
+    verdicts: dict[str, Verdict],
+    credit: Credit,
+    rating_of: Callable[[Verdict], float],
+    suffix: str,
 ) -> dict[str, float]:
-    """`Score.value` from the panel's verdicts (see the module docstring)."""
-    criteria = [criterion for rubric in rubrics for criterion in rubric.criteria]
+    """Axis scores, axis ratings and `overall`, with `credit` and `rating_of` reading the verdicts."""
     votes = {criterion.id: verdicts[criterion.id].vote for criterion in criteria}
     value: dict[str, float] = {}
-    for axis, score in axis_scores(criteria, votes).items():
-        value[axis] = score
+    for axis, score in axis_scores(criteria, votes, credit).items():
+        value[f"{axis}{suffix}"] = score
         rating = verdicts.get(f"{RATING_KEY}{axis}")  # absent when ratings are off
-        value[f"{axis}_rating"] = (
-            NAN if rating is None or rating.vote is None else float(rating.vote)
+        value[f"{axis}_rating{suffix}"] = (
+            NAN if rating is None or rating.vote is None else rating_of(rating)
         )
-    value["overall"] = points_score((c, votes[c.id]) for c in criteria)
+    value[f"overall{suffix}"] = points_score(((c, votes[c.id]) for c in criteria), credit)
+    return value
+
+
+def score_value(
+    rubrics: list[Rubric],
+    verdicts: dict[str, Verdict],
+    material: Material,
+    jury: bool,
+    expected: bool = False,
+) -> dict[str, float]:
+    """`Score.value` from the panel's verdicts (see the module docstring).
+
+    With `expected` (logprobs mode), the `*_expected` keys are added beside the argmax ones.
+    """
+    criteria = [criterion for rubric in rubrics for criterion in rubric.criteria]
+    votes = {criterion.id: verdicts[criterion.id].vote for criterion in criteria}
+    value = _points_values(criteria, verdicts, earned, _level, "")
+    if expected:
+        value |= _points_values(
+            criteria,
+            verdicts,
+            lambda criterion, _: expected_earned(criterion, verdicts[criterion.id].distribution()),
+            lambda rating: expected_level(rating.distribution()),
+            EXPECTED_SUFFIX,
+        )
     for criterion in criteria:
         value[criterion_key(criterion.id)] = criterion_value(criterion, votes[criterion.id])
     value["grader_failed"] = float(any(v.failed for v in verdicts.values()))
@@ -192,7 +255,11 @@ def score_value(
 
 
 def rubric_provenance(rubrics: str | Sequence[str]) -> dict[str, Any]:
-    """Ids, versions and file hashes (sha256 of the YAML, as the rater export records)."""
+    """Ids, versions and file hashes of the rubrics, and the hash of the prompt templates.
+
+    The YAML hashes are sha256 of the files, as the rater export records; the template
+    hash changes whenever the wording of a judge prompt does.
+    """
     names = rubric_names(rubrics)
     loaded = [load_rubric(name) for name in names]
     return {
@@ -202,16 +269,22 @@ def rubric_provenance(rubrics: str | Sequence[str]) -> dict[str, Any]:
             rubric.id: sha256_file(rubric_path(name))
             for rubric, name in zip(loaded, names, strict=True)
         },
+        "template_sha256": template_sha256(),
     }
 
 
 def score_metadata(
     provenance: dict[str, Any], verdicts: dict[str, Verdict], panel: Panel, material: Material
 ) -> dict[str, Any]:
-    """Everything a rater or the report needs to audit the grade."""
+    """Everything a rater or the report needs to audit the grade.
+
+    `judge_settings` holds the temperature, seed and max_tokens each judge was asked
+    with, after settings bound with the role override the scorer's defaults.
+    """
     metadata: dict[str, Any] = {
         **provenance,
         "judges": panel.names,
+        "judge_settings": panel.settings(),
         "mode": panel.mode,
         "judge_prompts": {key: v.question.prompt for key, v in verdicts.items()},
         "judge_outputs": {
@@ -316,7 +389,9 @@ def rubric_judge(
         questions = questions_for(loaded, material, mode, ratings)
         answered = await asyncio.gather(*(panel.ask(question) for question in questions))
         verdicts = {verdict.question.key: verdict for verdict in answered}
-        value = score_value(loaded, verdicts, material, jury=len(panel.models) > 1)
+        value = score_value(
+            loaded, verdicts, material, jury=len(panel.models) > 1, expected=mode == "logprobs"
+        )
         return Score(
             value=value,
             answer=material.response,

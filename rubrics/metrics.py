@@ -21,6 +21,7 @@ from rubrics.agreement import fleiss_kappa, macro_f1, pairwise_rater_metrics
 from rubrics.scoring import is_number
 
 RATING_SUFFIX = "_rating"
+EXPECTED_SUFFIX = "_expected"  # logprobs mode: the same score from the judges' probabilities
 CATEGORY_PREFIXES = ("axis_", "theme_")
 
 
@@ -44,8 +45,9 @@ def _mean_stderr(xs: list[float]) -> tuple[float, float]:
 def rubric_scores() -> Metric:
     """Mean and standard error of each axis score and of `overall`; mean of each axis rating.
 
-    Axis scores are not clipped: a negative mean is reported as it is (per-sample values
-    are HealthBench arithmetic and can be negative).
+    The same for their `_expected` variants when the judge ran in logprobs mode. Axis
+    scores are not clipped: a negative mean is reported as it is (per-sample values are
+    HealthBench arithmetic and can be negative).
     """
 
     def compute(scores: list[SampleScore]) -> dict[str, float]:
@@ -53,13 +55,15 @@ def rubric_scores() -> Metric:
         if not values:
             return {}
         axes = [key for key in values[0] if f"{key}{RATING_SUFFIX}" in values[0]]
+        suffixes = [s for s in ("", EXPECTED_SUFFIX) if f"overall{s}" in values[0]]
         result: dict[str, float] = {}
-        for key in [*axes, "overall"]:
-            result[key], result[f"{key}_stderr"] = _mean_stderr(_finite(values, key))
-        for axis in axes:
-            result[f"{axis}{RATING_SUFFIX}"] = _mean_stderr(
-                _finite(values, f"{axis}{RATING_SUFFIX}")
-            )[0]
+        for suffix in suffixes:
+            for key in [*axes, "overall"]:
+                name = f"{key}{suffix}"
+                result[name], result[f"{name}_stderr"] = _mean_stderr(_finite(values, name))
+            for axis in axes:
+                name = f"{axis}{RATING_SUFFIX}{suffix}"
+                result[name] = _mean_stderr(_finite(values, name))[0]
         return result
 
     return compute

@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 GRADER_ROLE = "grader"
 _warned: list[bool] = []  # the self-grading warning is given once per process
 TOP_LOGPROBS = 20
+RECORDED_SETTINGS = ("temperature", "seed", "max_tokens")
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,21 @@ class Verdict:
         """Why the question failed, with each judge's last problem."""
         problems = [f"{a.judge}: {a.error}" for a in self.answers if a.error]
         return "; ".join([self.failure or "failed", *problems])
+
+    def distribution(self) -> dict[str, float]:
+        """P(answer word) averaged over the judges that gave probabilities (logprobs mode).
+
+        Empty when none did; in logprobs mode every usable reading has probabilities,
+        so a question with a vote always has a distribution.
+        """
+        given = [
+            answer.reading.distribution
+            for answer in self.answers
+            if answer.reading is not None and answer.reading.distribution is not None
+        ]
+        if not given:
+            return {}
+        return {word: statistics.fmean(d[word] for d in given) for word in given[0]}
 
     def rationale(self) -> str:
         """The judges' explanations (prefixed by judge name when there are several)."""
@@ -191,23 +207,45 @@ class Panel:
         """The judge (or jury) bound to the grader role, resolved at scoring time.
 
         Unbound, the evaluated model grades itself; that is allowed (as in Inspect's
-        own model-graded scorers) but logged as a warning, and `required=True` forbids it.
+        own model-graded scorers) but logged as a warning, and `required=True` forbids it
+        with a `ConfigError` that says how to bind one.
         """
         bound = model_roles().get(GRADER_ROLE)
         if isinstance(bound, list):
             models = list(bound)
         else:
-            if bound is None and not required and not _warned:
+            if bound is None and required:
+                raise ConfigError(
+                    "no model is bound to the 'grader' role, and this task does not let the "
+                    "evaluated model grade itself; pass --model-role grader=MODEL (offline: "
+                    "--model-role grader=reference-grader/diagnosis, a rule, not a judge)"
+                )
+            if bound is None and not _warned:
                 _warned.append(True)
                 logger.warning(
                     "no model is bound to the 'grader' role, so the evaluated model grades "
                     "itself; pass --model-role grader=MODEL"
                 )
-            models = [get_model(role=GRADER_ROLE, required=required)]
+            models = [get_model(role=GRADER_ROLE)]
         return cls(models=models, **options)  # type: ignore[arg-type]
 
+    def _settings(self, model: Model) -> GenerateConfig:
+        """The grading defaults under the judge's own settings (those bound with the role win)."""
+        return self.config.merge(model.config)
+
+    def settings(self) -> dict[str, dict[str, float | int | None]]:
+        """What each judge is asked with: temperature, seed and max_tokens (None: provider default).
+
+        Recorded with every score, because a setting bound with the role overrides the
+        scorer's defaults and the log would otherwise show only the defaults.
+        """
+        return {
+            name: {key: getattr(self._settings(model), key) for key in RECORDED_SETTINGS}
+            for model, name in zip(self.models, self.names, strict=True)
+        }
+
     def _config(self, model: Model, spec: AnswerSpec) -> GenerateConfig:
-        config = self.config.merge(model.config)
+        config = self._settings(model)
         if config.temperature == 0 and getattr(model.api, "do_sample", False) is True:
             # transformers refuses temperature 0 when sampling; greedy decoding is the
             # deterministic equivalent, but only the model's own args can select it

@@ -4,13 +4,15 @@ The material a judge reads (the case, the model's response, a training record, a
 reference answer) is written by someone else and may try to steer the grade. Every
 template encloses it between `<<<BEGIN NAME>>>` / `<<<END NAME>>>` markers and tells the
 judge that it is data; `neutralize` rewrites anything inside that could pass for one of
-those markers (or for Inspect's `[BEGIN DATA]` / `[END DATA]`), so the material cannot
-close its own block and append instructions after it.
+those markers (or for Inspect's `[BEGIN DATA]` / `[END DATA]`) or for a section heading
+of the template (`# Criterion`, `# Answer format`, ...), so the material cannot close
+its own block, or seem to, and append instructions after it.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
@@ -18,6 +20,7 @@ from typing import Literal
 
 import jinja2
 
+from harness.io import sha256_json
 from rubrics.schema import Criterion, Rubric
 
 Mode = Literal["json", "logprobs"]
@@ -46,14 +49,81 @@ def _marker_note(match: re.Match[str]) -> str:
     return f"[marker removed: {begin_or_end.lower()} · {' '.join(name.lower().split())}]"
 
 
+def _visible(text: str) -> str:
+    r"""`text` without Unicode format characters (category Cf).
+
+    Zero-width spaces and joiners, bidi controls, soft hyphens and tag characters are
+    invisible to a reader, and a model reads through them, but they break up a word for
+    a regular expression: `<<<END\u200bRESPONSE>>>` must be matched as the marker it is.
+    """
+    if text.isascii():
+        return text
+    return "".join(char for char in text if unicodedata.category(char) != "Cf")
+
+
+def _heading_pattern(template: str) -> re.Pattern[str]:
+    """A line that repeats one of the `# Heading` lines of `template`.
+
+    Any case, any number of `#`, extra spacing and a trailing colon still match: to a
+    judge reading the prompt, all of them can pass for the template's own section.
+    """
+    names = sorted(set(re.findall(r"^# (.+?)\s*$", template, re.MULTILINE)))
+    words = "|".join(r"[ \t]+".join(map(re.escape, name.split())) for name in names)
+    return re.compile(
+        rf"(?P<indent>[ \t]*)(?P<heading>#+[ \t]*(?:{words})[ \t]*:?[ \t]*)", re.IGNORECASE
+    )
+
+
+def _escape_headings(text: str, headings: re.Pattern[str]) -> str:
+    r"""Escape lines of `text` that repeat a template heading (`# Answer format` -> `\# Answer format`).
+
+    Lines are split wherever a model may see a line break (`\r\n`, `\u2028`, ...), and
+    format characters are ignored when matching (an escaped line loses them); every
+    other line is kept byte for byte.
+    """
+    lines = []
+    for line in text.splitlines(keepends=True):
+        body = line.splitlines()[0]
+        match = headings.fullmatch(_visible(body))
+        lines.append(f"{match['indent']}\\{match['heading']}{line[len(body) :]}" if match else line)
+    return "".join(lines)
+
+
+@cache
+def _templates() -> dict[str, str]:
+    """The rubric judge's Jinja templates, by file name."""
+    folder = resources.files("rubrics").joinpath("templates")
+    return {
+        entry.name: entry.read_text(encoding="utf-8")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".jinja")
+    }
+
+
+@cache
+def _rubric_headings() -> re.Pattern[str]:
+    return _heading_pattern("\n".join(_templates().values()))
+
+
+@cache
+def template_sha256() -> str:
+    """sha256 of the rubric judge's templates (names and text), so a score names its prompt wording."""
+    return sha256_json(_templates())
+
+
 def neutralize(text: str) -> str:
-    """Defuse delimiter markers inside untrusted text; ordinary text is left unchanged.
+    r"""Defuse delimiter markers and template headings inside untrusted text.
 
     A marker becomes a visible, inert note (`[marker removed: end · response]`), so a
-    rater reading the prompt sees that the text tried to close its block.
+    rater reading the prompt sees that the text tried to close its block; a line that
+    repeats a heading of the judge templates is escaped (`\# Answer format`), as the
+    HealthBench path does. Invisible format characters are dropped first, so that they
+    cannot hide a marker or a heading. Other visible text is left unchanged.
     """
+    text = _visible(text)
     for marker in _MARKERS:
         text = marker.sub(_marker_note, text)
+    text = _escape_headings(text, _rubric_headings())
     return _ANGLE_RUN.sub(
         lambda m: ("‹" if m.group(0)[0] in "<＜" else "›") * len(m.group(0)), text
     )
@@ -155,11 +225,14 @@ def healthbench_template() -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-# Lines of untrusted text that repeat a section heading of the HealthBench template.
-_HEALTHBENCH_HEADING = re.compile(
-    r"^([ \t]*)#([ \t]*(?:conversation|rubric item|instructions|example \d+|final instruction)[ \t]*)$",
-    re.IGNORECASE | re.MULTILINE,
-)
+def healthbench_template_sha256() -> str:
+    """sha256 of the HealthBench grader template (recorded in the task and every score)."""
+    return sha256_json(healthbench_template())
+
+
+@cache
+def _healthbench_headings() -> re.Pattern[str]:
+    return _heading_pattern(healthbench_template())
 
 
 def healthbench_prompt(conversation: list[dict[str, str]], rubric_item: str, neutral: bool) -> str:
@@ -175,7 +248,7 @@ def healthbench_prompt(conversation: list[dict[str, str]], rubric_item: str, neu
     """
     rendered = "\n\n".join(f"{turn['role']}: {turn['content']}" for turn in conversation)
     if neutral:
-        rendered = _HEALTHBENCH_HEADING.sub(r"\1\\#\2", rendered)
+        rendered = _escape_headings(rendered, _healthbench_headings())
     values = {"<<conversation>>": rendered, "<<rubric_item>>": rubric_item}
     return re.sub(
         r"<<conversation>>|<<rubric_item>>", lambda m: values[m.group(0)], healthbench_template()

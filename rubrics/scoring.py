@@ -11,7 +11,7 @@ aggregated over samples, as HealthBench does.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from rubrics.schema import Criterion
 from rubrics.verdicts import NOT_APPLICABLE, Vote
@@ -30,6 +30,28 @@ def earned(criterion: Criterion, vote: Vote) -> float:
     return criterion.points if vote else 0.0
 
 
+def expected_level(distribution: Mapping[str, float]) -> float:
+    """The probability-weighted level sum(p(l) * l) over levels 1-5 (G-Eval), "na" left out."""
+    levels = {int(word): p for word, p in distribution.items() if word.isdigit()}
+    return sum(level * p for level, p in levels.items()) / sum(levels.values())
+
+
+def expected_earned(criterion: Criterion, distribution: Mapping[str, float]) -> float:
+    """Points a criterion earns in expectation over a judge's answer-word probabilities.
+
+    Whether the criterion applies is left to the verdict, as in the argmax score, so the
+    probabilities are renormalised over the applicable answers: a binary criterion earns
+    `points * P(yes | applicable)`, a scaled one `points * (E[level] - 1) / 4`.
+    """
+    if criterion.scaled:
+        return criterion.points * (expected_level(distribution) - 1) / 4
+    yes, no = distribution.get("yes", 0.0), distribution.get("no", 0.0)
+    return criterion.points * yes / (yes + no)
+
+
+Credit = Callable[[Criterion, Vote], float]
+
+
 def criterion_value(criterion: Criterion, vote: Vote | None) -> float:
     """The per-criterion value kept in `Score.value`: 1/0, the level fraction, or NaN.
 
@@ -42,10 +64,12 @@ def criterion_value(criterion: Criterion, vote: Vote | None) -> float:
     return 1.0 if vote else 0.0
 
 
-def points_score(items: Iterable[tuple[Criterion, Vote | None]]) -> float:
+def points_score(items: Iterable[tuple[Criterion, Vote | None]], credit: Credit = earned) -> float:
     """Points earned over applicable positive points; NaN if any verdict is missing.
 
     NaN also when no positive criterion applies (the score is undefined, not zero).
+    `credit` gives the points of an applicable criterion: `earned` from the vote, or an
+    expectation over the judge's probabilities (which criteria apply is always the votes').
     """
     total_earned = 0.0
     positive = 0.0
@@ -54,19 +78,20 @@ def points_score(items: Iterable[tuple[Criterion, Vote | None]]) -> float:
             return NAN
         if vote == NOT_APPLICABLE:
             continue
-        total_earned += earned(criterion, vote)
+        total_earned += credit(criterion, vote)
         if criterion.points > 0:
             positive += criterion.points
     return total_earned / positive if positive > 0 else NAN
 
 
 def axis_scores(
-    criteria: Sequence[Criterion], votes: Mapping[str, Vote | None]
+    criteria: Sequence[Criterion], votes: Mapping[str, Vote | None], credit: Credit = earned
 ) -> dict[str, float]:
     """`points_score` for each axis that the criteria belong to, in first-seen order."""
     axes = list(dict.fromkeys(criterion.axis for criterion in criteria))
     return {
-        axis: points_score((c, votes[c.id]) for c in criteria if c.axis == axis) for axis in axes
+        axis: points_score(((c, votes[c.id]) for c in criteria if c.axis == axis), credit)
+        for axis in axes
     }
 
 

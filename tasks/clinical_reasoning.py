@@ -4,7 +4,8 @@ Each case is a MedQA, MedXpertQA or MedBullets question asked WITHOUT its option
 model has to reason to an answer in free text, as a clinician would. The correct option
 (and the upstream explanation, where the benchmark has one) is the reference, shown to the
 judge only. The `rubric_judge` scorer grades the response on differential diagnosis,
-safety check and evidence citation (or any rubrics given with `-T rubrics=`).
+safety check and evidence citation (or any rubrics given with `-T rubrics=`), with the
+judge bound to the `grader` role (`--model-role grader=MODEL`; required).
 
 Questions that only make sense with their options ("all of the following EXCEPT",
 "which statement is true") are left out unless `-T keep_option_dependent=true`.
@@ -217,6 +218,8 @@ def clinical_reasoning(
             retries=judge_retries,
             max_tokens=judge_max_tokens,
             cache=judge_cache,
+            # the evaluated model never grades its own answers (self-preference bias)
+            require_grader=True,
         ),
         config=GenerateConfig(max_tokens=max_tokens) if max_tokens else GenerateConfig(),
         metadata={

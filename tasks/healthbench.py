@@ -37,8 +37,8 @@ from inspect_ai.solver import generate
 
 from harness.errors import InputError
 from harness.inspect_names import namespaced
-from harness.io import iter_jsonl, read_json, sha256_json
-from rubrics.healthbench import healthbench_judge, healthbench_meta_judge
+from harness.io import iter_jsonl, read_json
+from rubrics.healthbench import GRADER_MAX_TOKENS, healthbench_judge, healthbench_meta_judge
 from rubrics.metrics import (
     grader_failure_rate,
     healthbench_metrics,
@@ -46,7 +46,7 @@ from rubrics.metrics import (
     length_correlation,
     physician_agreement,
 )
-from rubrics.prompts import healthbench_template
+from rubrics.prompts import healthbench_template_sha256
 from rubrics.solvers import fixed_output
 from tasks._data import as_list, excluded_ids, local_file
 from tasks.items import content_id
@@ -286,7 +286,9 @@ def _select(
 
 
 def _judge_options(retries: int, max_tokens: int | None, cache: bool) -> dict[str, Any]:
-    return {"retries": retries, "max_tokens": max_tokens, "cache": cache}
+    # a grader is required: published HealthBench numbers come from a fixed judge, and
+    # an evaluated model grading itself would give numbers comparable with nothing
+    return {"retries": retries, "max_tokens": max_tokens, "cache": cache, "require_grader": True}
 
 
 @task(name=namespaced("tasks", "healthbench"))
@@ -300,7 +302,7 @@ def healthbench(
     max_tokens: int | None = None,
     bootstrap_samples: int = 1000,
     judge_retries: int = 2,
-    judge_max_tokens: int | None = None,
+    judge_max_tokens: int | None = GRADER_MAX_TOKENS,
     judge_cache: bool = False,
 ) -> Task:
     """HealthBench rubric grading (or, for meta-evaluation files, judge-vs-physician agreement).
@@ -316,7 +318,7 @@ def healthbench(
         max_tokens: Generation limit for the evaluated model.
         bootstrap_samples: Bootstrap resamples for the aggregate's std and interval.
         judge_retries: Re-asks after an unusable judge reply.
-        judge_max_tokens: Judge generation limit.
+        judge_max_tokens: Judge generation limit (simple-evals' 2048).
         judge_cache: Cache judge calls.
     """
     samples, location, kind = load_healthbench(path, completions)
@@ -344,7 +346,7 @@ def healthbench(
             "completions": completions,
             "records": len(kept),
             "excluded_or_filtered": len(samples) - len(kept),
-            "grader_template_sha256": sha256_json(healthbench_template()),
+            "grader_template_sha256": healthbench_template_sha256(),
             "evaluation_only": "HealthBench records carry a canary string; never train on them",
         },
     )
@@ -375,7 +377,7 @@ def _meta_task(
             "source": location,
             "records": len(kept),
             "excluded": len(samples) - len(kept),
-            "grader_template_sha256": sha256_json(healthbench_template()),
+            "grader_template_sha256": healthbench_template_sha256(),
         },
     )
 
@@ -387,7 +389,7 @@ def healthbench_meta_eval(
     seed: int = 0,
     exclude: str | None = None,
     judge_retries: int = 2,
-    judge_max_tokens: int | None = None,
+    judge_max_tokens: int | None = GRADER_MAX_TOKENS,
     judge_cache: bool = False,
 ) -> Task:
     """Judge-vs-physician agreement on HealthBench meta-evaluation records (options as above)."""

@@ -29,10 +29,15 @@ Reply = Callable[[list[ChatMessage], GenerateConfig], "str | ModelOutput"]
 
 @dataclass
 class ScriptedJudge:
-    """A mockllm grader: `reply(messages, config)` answers each call; calls are recorded."""
+    """A mockllm grader: `reply(messages, config)` answers each call; calls are recorded.
+
+    `config` plays the settings bound with the role (`--model-role 'grader={model: ...,
+    temperature: ...}'`).
+    """
 
     reply: Reply
     name: str = "mockllm/model"
+    config: GenerateConfig = field(default_factory=GenerateConfig)
     calls: list[tuple[list[ChatMessage], GenerateConfig]] = field(default_factory=list)
 
     @property
@@ -44,7 +49,7 @@ class ScriptedJudge:
             out = self.reply(list(input), config)
             return out if isinstance(out, ModelOutput) else mock_output(out)
 
-        return get_model(self.name, custom_outputs=respond, memoize=False)
+        return get_model(self.name, custom_outputs=respond, memoize=False, config=self.config)
 
 
 def _criterion_index() -> tuple[dict[str, str], dict[str, str]]:

@@ -130,3 +130,18 @@ def test_end_to_end_with_scripted_models(data_dir: Path) -> None:
     assert log.eval.metadata["rubric_versions"]["safety_check"] == "1.0.0"
     assert "Differential diagnosis: the diagnoses you considered" in log.samples[0].input
     assert len(judge.calls) == 2 * (10 + 11 + 10 + 3)
+
+
+def test_the_evaluated_model_never_grades_itself(data_dir: Path) -> None:
+    answers: list[str] = []
+
+    def answer(messages: list[ChatMessage]) -> str:
+        answers.append(messages[-1].text)
+        return "Final answer: A"
+
+    log = eval(
+        clinical_reasoning(source="medqa", limit=1), model=scripted_model(answer), display="none"
+    )[0]
+    assert log.status == "error"
+    assert "does not let the evaluated model grade itself" in log.error.message
+    assert len(answers) == 1  # it answered the case, and was never asked to judge it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -16,6 +17,7 @@ from inspect_ai.model import ChatMessage, GenerateConfig
 
 from harness.errors import InputError
 from rubrics.metrics import clipped_bootstrap
+from rubrics.prompts import healthbench_template
 from tasks.healthbench import healthbench, healthbench_meta_eval, load_healthbench
 from tests.helpers import scripted_model
 from tests.rubrics.conftest import ScriptedJudge, verdict_json
@@ -147,7 +149,15 @@ def test_scores_by_hand_on_real_records(data_dir: Path, tmp_path: Path) -> None:
     prompt = judge.calls[0][0][1].text
     assert "# Conversation\nuser: " in prompt and "\n\nassistant: Reply to: " in prompt
     assert "# Rubric item\n[" in prompt
-    assert log.eval.metadata["grader_template_sha256"]
+    # simple-evals' grader settings, as sent and as recorded with every score
+    assert {(c.max_tokens, c.temperature, c.seed) for _, c in judge.calls} == {(2048, 0.0, 42)}
+    metadata = log.samples[0].scores["healthbench_judge"].metadata
+    assert metadata["judge_settings"] == {
+        "mockllm/model": {"temperature": 0.0, "seed": 42, "max_tokens": 2048}
+    }
+    digest = hashlib.sha256(json.dumps(healthbench_template(), ensure_ascii=False).encode())
+    assert metadata["template_sha256"] == log.eval.metadata["grader_template_sha256"]
+    assert metadata["template_sha256"] == digest.hexdigest()
 
 
 def test_a_failed_item_leaves_the_sample_unscored(data_dir: Path, tmp_path: Path) -> None:
@@ -170,6 +180,16 @@ def test_a_failed_item_leaves_the_sample_unscored(data_dir: Path, tmp_path: Path
     assert metrics["grader_failure_rate"] == 0.5
     # example 24 all met: (8 + 8 - 5 - 5) / 16 = 6/16 ; the failed sample is not a zero
     assert metrics["healthbench_score"] == pytest.approx(6 / 16) and metrics["n_samples"] == 1
+
+
+def test_a_grader_is_required(data_dir: Path, tmp_path: Path) -> None:
+    log = eval(
+        healthbench(str(subset_dir(data_dir, tmp_path, (19,)))),
+        model=scripted_model(["a"]),
+        display="none",
+    )[0]
+    assert log.status == "error"
+    assert "does not let the evaluated model grade itself" in log.error.message
 
 
 def test_ideal_completions_are_graded_without_a_model(data_dir: Path, tmp_path: Path) -> None:

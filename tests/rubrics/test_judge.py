@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +16,8 @@ from inspect_ai.solver import generate
 
 from harness.errors import ConfigError
 from rubrics.judge import load_rubrics, rubric_judge
-from tests.helpers import scripted_model
+from rubrics.prompts import template_sha256
+from tests.helpers import mock_output, scripted_model
 from tests.rubrics.conftest import (
     ScriptedJudge,
     logprob_output,
@@ -104,12 +106,69 @@ def test_json_verdicts_give_healthbench_arithmetic() -> None:
     assert meta["rationales"]["ddx.alternatives"] == "checked"
     assert meta["judge_outputs"]["ddx.alternatives"]["mockllm/model"][0].startswith("```json")
     assert "Aortic dissection" in meta["judge_prompts"]["ddx.final_answer"]
-    # judge defaults: temperature 0 and a seed
+    # judge defaults: temperature 0 and a seed, recorded with the template's hash
     assert all(config.temperature == 0.0 and config.seed == 42 for _, config in judge.calls)
+    assert meta["judge_settings"] == {
+        "mockllm/model": {"temperature": 0.0, "seed": 42, "max_tokens": None}
+    }
+    assert meta["template_sha256"] == template_sha256()
+    assert not [key for key in score.value if key.endswith("_expected")]  # logprobs mode only
     assert metric(log, "ddx") == pytest.approx(DDX_EXPECTED)
     assert metric(log, "grader_failure_rate") == 0.0
     # scorer arguments (rubrics, mode, ...) are recorded in the log
     assert log.eval.scorers[0].options["rubrics"] == "differential_diagnosis"
+
+
+def test_settings_bound_with_the_role_are_recorded_as_used() -> None:
+    judge = ScriptedJudge(ddx_reply(), config=GenerateConfig(temperature=0.7, max_tokens=300))
+    score = (
+        run(rubric_judge(rubrics="differential_diagnosis", ratings=False), judge.model)
+        .samples[0]
+        .scores["rubric_judge"]
+    )
+    # the role's settings win over the scorer's defaults; the seed default stays
+    assert {(c.temperature, c.seed, c.max_tokens) for _, c in judge.calls} == {(0.7, 42, 300)}
+    assert score.metadata["judge_settings"]["mockllm/model"] == {
+        "temperature": 0.7,
+        "seed": 42,
+        "max_tokens": 300,
+    }
+
+
+def test_criteria_are_graded_concurrently() -> None:
+    """Each reply is held until every question of the sample has been asked.
+
+    Graded one at a time, the first call would wait alone: it gives up after a timeout
+    and the recorded peak stays 1.
+    """
+    questions = 10  # evidence_citation's criteria, ratings off
+    calls = {"in_flight": 0, "peak": 0}
+    everyone_asked = asyncio.Event()
+
+    async def respond(
+        input: list[ChatMessage], tools: Any, tool_choice: Any, config: GenerateConfig
+    ) -> Any:
+        calls["in_flight"] += 1
+        calls["peak"] = max(calls["peak"], calls["in_flight"])
+        if calls["in_flight"] == questions:
+            everyone_asked.set()
+        try:
+            await asyncio.wait_for(everyone_asked.wait(), timeout=10)
+        except TimeoutError:
+            everyone_asked.set()  # sequential grading: stop waiting, the assertion will fail
+        calls["in_flight"] -= 1
+        prompt = input[0].text
+        met = "(negative points)" not in prompt
+        return mock_output(verdict_json(met, True if "Condition:" in prompt else None))
+
+    grader = get_model("mockllm/model", custom_outputs=respond, memoize=False)
+    task, model = case_task(rubric_judge(rubrics="evidence_citation", ratings=False))
+    log = eval(
+        task, model=model, model_roles={"grader": grader}, max_connections=50, display="none"
+    )[0]
+    assert log.status == "success", log.error
+    assert calls["peak"] == questions
+    assert log.samples[0].scores["rubric_judge"].value["evidence"] == 1.0
 
 
 def test_negative_points_can_make_an_axis_negative() -> None:
@@ -242,6 +301,14 @@ def test_logprob_mode() -> None:
     score = log.samples[0].scores["rubric_judge"]
     assert score.value["ddx"] == pytest.approx(DDX_EXPECTED)
     assert score.value["ddx_rating"] == 4.0
+    # expected value: met criteria earn 0.9 of their points, unmet 0.3, cant_miss is not
+    # applicable: (0.9 * (8 + 6 + 5 + 4 - 5) + 0.3 * (4 + 3 + 3 - 6)) / 33 = 17.4 / 33
+    assert score.value["ddx_expected"] == pytest.approx(17.4 / 33)
+    assert score.value["overall_expected"] == pytest.approx(17.4 / 33)
+    # probability-weighted rating: 4 * 0.6 + 5 * 0.3 + 2 * 0.1 = 4.1
+    assert score.value["ddx_rating_expected"] == pytest.approx(4.1)
+    assert metric(log, "ddx_expected") == pytest.approx(17.4 / 33)
+    assert metric(log, "ddx_rating_expected") == pytest.approx(4.1)
     probabilities = score.metadata["probabilities"]
     assert probabilities["ddx.prioritised"]["mockllm/model"]["yes"] == pytest.approx(0.3)
     assert probabilities["ddx.cant_miss"]["mockllm/model"]["na"] == pytest.approx(0.8)

@@ -10,7 +10,14 @@ import pytest
 
 from rubrics.healthbench import category_scores
 from rubrics.schema import Criterion
-from rubrics.scoring import axis_scores, criterion_value, healthbench_score, points_score
+from rubrics.scoring import (
+    axis_scores,
+    criterion_value,
+    expected_earned,
+    expected_level,
+    healthbench_score,
+    points_score,
+)
 from rubrics.verdicts import NOT_APPLICABLE
 
 
@@ -40,6 +47,35 @@ def test_points_score_by_hand() -> None:
     assert math.isnan(points_score([(good, True), (harm, None)]))
     assert criterion_value(scaled, 4) == 0.75 and criterion_value(harm, True) == 1.0
     assert math.isnan(criterion_value(urgent, NOT_APPLICABLE))
+
+
+def test_expected_points_from_probabilities_by_hand() -> None:
+    good, harm = _criterion("a.good", 5), _criterion("a.harm", -6)
+    urgent = _criterion("a.urgent", 8, applies_when="urgent")
+    scaled = _criterion("a.scaled", 4, anchors={i: f"level {i}" for i in range(1, 6)})
+    # applicable: P(yes | applicable) = 0.3 / (0.3 + 0.1) = 0.75 -> 8 * 0.75 = 6
+    assert expected_earned(urgent, {"yes": 0.3, "no": 0.1, "na": 0.6}) == pytest.approx(6.0)
+    # E[level] = (2 * 0.5 + 4 * 0.25 + 5 * 0.25) / 1 = 3.25 ("na" left out) -> 4 * 2.25 / 4
+    levels = {"1": 0.0, "2": 0.4, "3": 0.0, "4": 0.2, "5": 0.2, "na": 0.2}
+    assert expected_level(levels) == pytest.approx(3.25)
+    assert expected_earned(scaled, levels) == pytest.approx(2.25)
+    distributions = {
+        "a.good": {"yes": 0.9, "no": 0.1},
+        "a.harm": {"yes": 0.2, "no": 0.8},
+        "a.urgent": {"yes": 0.3, "no": 0.1, "na": 0.6},
+        "a.scaled": levels,
+    }
+    items = [(good, True), (harm, False), (urgent, True), (scaled, 3)]
+
+    def credit(criterion: Criterion, vote: object) -> float:
+        return expected_earned(criterion, distributions[criterion.id])
+
+    # (5 * 0.9 - 6 * 0.2 + 6 + 2.25) / (5 + 8 + 4) = 11.55 / 17 ; argmax: (5 + 8 + 2) / 17
+    assert points_score(items, credit) == pytest.approx(11.55 / 17)
+    assert points_score(items) == pytest.approx((5 + 8 + 2) / 17)
+    # which criteria apply is the votes': a "not applicable" verdict is left out either way
+    items[2] = (urgent, NOT_APPLICABLE)
+    assert points_score(items, credit) == pytest.approx((4.5 - 1.2 + 2.25) / 9)
 
 
 def test_axis_scores_split_by_axis() -> None:
