@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,31 @@ def parse_model(
     return ModelSpec(name=f"hf/{label}", args=args, label=label, checkpoint=checkpoint)
 
 
+def check_distinct(models: list[ModelSpec]) -> None:
+    """Fail when two models would share an Inspect model name or a report label.
+
+    Logs are told apart by model name and reports by label, so two checkpoints that
+    both become `hf/<basename>` (or share a label) would resume each other's eval set
+    and be pooled into one row of every comparison.
+    """
+    keys: list[tuple[str, Callable[[ModelSpec], str]]] = [
+        ("model name", lambda model: model.name),
+        ("label", lambda model: model.label or model.name),
+    ]
+    for what, key_of in keys:
+        seen: dict[str, ModelSpec] = {}
+        for model in models:
+            value = key_of(model)
+            if value in seen:
+                first = seen[value].checkpoint or seen[value].name
+                raise ConfigError(
+                    f"two models share the {what} {value!r} ({first} and "
+                    f"{model.checkpoint or model.name}); give them distinct labels, e.g. "
+                    "--model LABEL=CHECKPOINT"
+                )
+            seen[value] = model
+
+
 def suite_tasks(suite: Suite, task_overrides: dict[str, Any]) -> list[Any]:
     """Inspect tasks of a suite; optional tasks without data are skipped with a warning."""
     tasks = []
@@ -153,13 +179,15 @@ def run_suite(
 ) -> list[Any]:
     """Evaluate every model on every task of `suite`; returns the eval logs (headers).
 
-    Raises `ConfigError` when any model's eval set did not complete, after Inspect's
+    Raises `ConfigError` before running anything when two models share a name or label
+    (`check_distinct`), and when any model's eval set did not complete, after Inspect's
     own retries; the logs written so far stay in `log_dir`, and a rerun resumes.
     """
     from inspect_ai import eval_set
 
     if not models:
         raise ConfigError("give at least one --model")
+    check_distinct(models)
     tasks = suite_tasks(suite, task_overrides or {})
     logs: list[Any] = []
     failed = []

@@ -25,7 +25,7 @@ from harness.io import sha256_file
 from rubrics.judge import load_rubrics, rubric_judge, rubric_provenance
 from rubrics.solvers import fixed_output
 from selection.records import PoolRecord, read_records
-from tasks._data import excluded_ids
+from tasks._data import exclude_ids
 
 # meta keys that carry a record's reference answer in the pool loaders' layouts
 REFERENCE_KEYS = ("reference", "answer", "Ground-True Answer", "ground_truth")
@@ -86,8 +86,7 @@ def data_quality(
         )
     file = Path(path).expanduser()
     records = read_records(file)
-    excluded = excluded_ids(exclude, "data_quality")
-    kept = [record for record in records if record.id not in excluded]
+    kept = exclude_ids(records, exclude, "data_quality", id_of=lambda record: record.id)
     if limit is not None and limit < len(kept):
         chosen = set(random.Random(seed).sample(range(len(kept)), limit))
         kept = [record for i, record in enumerate(kept) if i in chosen]

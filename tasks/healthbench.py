@@ -48,8 +48,8 @@ from rubrics.metrics import (
 )
 from rubrics.prompts import healthbench_template_sha256
 from rubrics.solvers import fixed_output
-from tasks._data import as_list, excluded_ids, local_file
-from tasks.items import content_id
+from tasks._data import as_list, exclude_ids, local_file
+from tasks.items import check_unique, content_id
 
 RELATIVE_PATH = "healthbench/processed_data"
 ROLES = {"system": ChatMessageSystem, "developer": ChatMessageSystem, "user": ChatMessageUser}
@@ -237,9 +237,8 @@ def load_healthbench(
             "openaipublic.blob.core.windows.net/simple-evals/healthbench/, or a directory of "
             "one-record JSON files) or set DIQ_DATA_DIR"
         )
-    samples: list[Sample] = []
+    located: list[tuple[Sample, str, int | None]] = []
     kinds: set[str] = set()
-    seen: dict[str, str] = {}
     for record, source, line in iter_raw_records(Path(file)):
         where = {"path": source, "line": line, "record": record.get("prompt_id")}
         kind = "meta" if "binary_labels" in record else "rubric"
@@ -251,15 +250,17 @@ def load_healthbench(
             if kind == "meta"
             else rubric_samples(record, where, completions)
         )
-        for sample in new:
-            if str(sample.id) in seen:
-                raise InputError(
-                    f"duplicate sample id (first in {seen[str(sample.id)]})",
-                    field="prompt_id",
-                    **where,
-                )
-            seen[str(sample.id)] = source
-        samples.extend(new)
+        located.extend((sample, source, line) for sample in new)
+    samples = [
+        sample
+        for sample, _, _ in check_unique(
+            located,
+            str(file),
+            id_of=lambda entry: str(entry[0].id),
+            where_of=lambda entry: entry[1] if entry[2] is None else f"{entry[1]}:{entry[2]}",
+            field="prompt_id",
+        )
+    ]
     if not samples:
         raise InputError(f"no samples with {completions} completions", path=file)
     return samples, str(Path(file).resolve()), kinds.pop()  # type: ignore[return-value]
@@ -273,8 +274,7 @@ def _select(
     limit: int | None,
     seed: int,
 ) -> list[Sample]:
-    excluded = excluded_ids(exclude, task_name)
-    kept = [s for s in samples if str(s.id) not in excluded]
+    kept = exclude_ids(samples, exclude, task_name, id_of=lambda sample: str(sample.id))
     if themes:
         kept = [s for s in kept if set(themes) & set(s.metadata["themes"])]  # type: ignore[index]
     if limit is not None and limit < len(kept):

@@ -10,15 +10,16 @@ from __future__ import annotations
 import hashlib
 import random
 import string
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from inspect_ai.dataset import MemoryDataset, Sample
 
 from harness.errors import InputError
 
 LETTERS = string.ascii_uppercase
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class MCQItem:
     `id` is the stable upstream id (or a content hash where upstream has none), so
     models can be paired sample by sample across runs. `explanation` (when upstream has
     one) is never shown to the model; the open-ended judge sees it as the reference.
+    `line` is where the item sits in its upstream file (None for the Hugging Face
+    copies), so errors about the item can point at it; it is not part of its identity.
     """
 
     id: str
@@ -40,6 +43,7 @@ class MCQItem:
     context: str | None = None
     explanation: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    line: int | None = field(default=None, compare=False)
 
     @property
     def answer_letter(self) -> str:
@@ -59,15 +63,74 @@ def content_id(*parts: str, length: int = 12) -> str:
     return digest[:length]
 
 
-def check_unique(items: Iterable[MCQItem], source: str) -> list[MCQItem]:
-    """Fail on duplicate ids, naming both records."""
-    seen: dict[str, MCQItem] = {}
+def _own_id(record: Any) -> str:
+    return str(record.id)
+
+
+def _own_line(record: Any) -> int | None:
+    return getattr(record, "line", None)
+
+
+def check_unique(
+    records: Iterable[R],
+    source: str,
+    *,
+    id_of: Callable[[R], str] = _own_id,
+    where_of: Callable[[R], str | None] | None = None,
+    field: str = "id",
+) -> list[R]:
+    """The records, in order; fails on the first repeated id, naming both records.
+
+    Paired comparisons match samples by id, so a repeated id would silently pair the
+    wrong questions. The error names `source`, the id and `field`, and where both
+    records are: `where_of(record)` when given (e.g. a file and line of a directory of
+    files), else the record's `line` in the file when it has one, else its 1-based
+    position among the records.
+
+    Args:
+        records: MCQ items, Inspect samples or anything `id_of` reads an id from.
+        source: The file (or pinned dataset) the records came from.
+        id_of: The record's id (default: `str(record.id)`).
+        where_of: Where the record is, for the message (default: its line or position).
+        field: The upstream field the id comes from.
+    """
+    seen: dict[str, str] = {}
     result = []
-    for item in items:
-        if item.id in seen:
-            raise InputError("duplicate sample id", path=source, record=item.id, field="id")
-        seen[item.id] = item
-        result.append(item)
+    for number, record in enumerate(records, start=1):
+        key = id_of(record)
+        line = _own_line(record)
+        where = (where_of(record) if where_of else None) or (
+            f"line {line}" if line is not None else f"record #{number}"
+        )
+        if key in seen:
+            raise InputError(
+                f"duplicate sample id (first at {seen[key]}, again at {where})",
+                path=source,
+                record=key,
+                field=field,
+            )
+        seen[key] = where
+        result.append(record)
+    return result
+
+
+def check_loaded(
+    records: Iterable[R],
+    source: str,
+    *,
+    id_of: Callable[[R], str] = _own_id,
+    where_of: Callable[[R], str | None] | None = None,
+    field: str = "id",
+) -> list[R]:
+    """What a loader read from `source`, after the checks every loader makes.
+
+    An empty file is an error here, naming the file, rather than later as a confusing
+    "no samples left" from the task; ids must be unique (`check_unique`, which takes
+    the same keyword arguments).
+    """
+    result = check_unique(records, source, id_of=id_of, where_of=where_of, field=field)
+    if not result:
+        raise InputError("no questions in file", path=source)
     return result
 
 
@@ -85,7 +148,12 @@ def choice_order(item_id: str, n_choices: int, seed: int) -> list[int]:
 
 
 def to_sample(item: MCQItem, shuffle_seed: int | None = None) -> Sample:
-    """The Inspect Sample for an item, with choices shuffled when a seed is given."""
+    """The Inspect Sample for an item, with choices shuffled when a seed is given.
+
+    The metadata keeps the upstream letter of the correct choice as `original_target`
+    and the shown order as `choice_order`, so a shuffled answer maps back to upstream
+    letters (the scorer records the model's upstream letter as `original_answer`).
+    """
     order = (
         choice_order(item.id, len(item.choices), shuffle_seed)
         if shuffle_seed is not None
@@ -97,7 +165,7 @@ def to_sample(item: MCQItem, shuffle_seed: int | None = None) -> Sample:
         "benchmark": item.benchmark,
         "split": item.split,
         "subject": item.subject or "all",
-        "original_answer": item.answer_letter,
+        "original_target": item.answer_letter,
         "choice_order": "".join(LETTERS[i] for i in order),
         **item.metadata,
     }
@@ -109,7 +177,7 @@ def to_sample(item: MCQItem, shuffle_seed: int | None = None) -> Sample:
 def to_dataset(
     items: list[MCQItem], name: str, location: str, shuffle_seed: int | None = None
 ) -> MemoryDataset:
-    """A MemoryDataset of items (after id checks), labelled with where the data came from."""
+    """A MemoryDataset of checked items, labelled with where the data came from."""
     return MemoryDataset(
         [to_sample(item, shuffle_seed) for item in items], name=name, location=location
     )

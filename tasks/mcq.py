@@ -28,8 +28,7 @@ from inspect_ai.scorer import (
 )
 from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
 
-from harness.errors import InputError
-from tasks._data import excluded_ids
+from tasks._data import exclude_ids
 from tasks.answers import extract_choice
 from tasks.items import LETTERS, MCQItem, to_dataset
 
@@ -97,7 +96,9 @@ def mcq_answer() -> Scorer:
     """Correct when the extracted option letter equals the target letter.
 
     An output with no parseable answer (or naming two options) is INCORRECT with
-    `reason="invalid_response_format"`; the metadata says which extraction rule fired.
+    `reason="invalid_response_format"`. The metadata says which extraction rule fired
+    (`extraction`) and gives the model's letter in upstream order (`original_answer`,
+    comparable to the sample's `original_target` when choices were shuffled).
     """
 
     async def score(state: TaskState, target: Target) -> Score:
@@ -155,17 +156,13 @@ def mcq_task(
         cot: Chain-of-thought prompt instead of zero-shot.
         shuffle: Shuffle each item's choices with a per-item permutation seeded by `seed`.
         seed: Seed for shuffling.
-        exclude: File of sample ids never to evaluate (e.g. influence validation items).
+        exclude: File of sample ids never to evaluate (e.g. influence validation items);
+            see `tasks._data.exclude_ids` for what is a warning and what an error.
         max_tokens: Generation limit (provider default when None).
         by_subject: Add accuracy grouped by the `subject` metadata.
         metadata: Extra task metadata recorded in the log.
     """
-    excluded = excluded_ids(exclude, name)
-    kept = [item for item in items if item.id not in excluded]
-    if not kept:
-        raise InputError(
-            f"{name}: no samples left after excluding {len(excluded)} ids", path=exclude
-        )
+    kept = exclude_ids(items, exclude, name, id_of=lambda item: item.id)
     dataset = to_dataset(kept, name=name, location=location, shuffle_seed=seed if shuffle else None)
     metrics: list[Any] = [accuracy(), stderr(), format_failure_rate()]
     if by_subject:

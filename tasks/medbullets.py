@@ -6,6 +6,9 @@ with `-T path=FILE`, or place it under `$DIQ_DATA_DIR/medbullets/`. Columns:
 `question, opa, opb, opc, opd[, ope], answer_idx (letter), answer (text), explanation`
 (an optional `link` column is kept as metadata). Upstream has no ids, so the id is a
 content hash of the question and options. The explanation is never shown to the model.
+`-T options` must match the file: an op4 file has no `ope` column or leaves it empty,
+and reading an op5 file as op4 would silently drop option E, so a filled `ope` with
+options=4 (or a missing `ope` with options=5) is an error saying which to pass.
 Loader for other modules: `load_medbullets(options, path) -> (items, location)`.
 """
 
@@ -19,7 +22,7 @@ from inspect_ai import Task, task
 from harness.errors import InputError
 from harness.inspect_names import namespaced
 from tasks._data import local_file
-from tasks.items import LETTERS, MCQItem, check_unique, content_id
+from tasks.items import LETTERS, MCQItem, check_loaded, content_id
 from tasks.mcq import mcq_task
 
 OPTION_COLUMNS = ("opa", "opb", "opc", "opd", "ope")
@@ -41,11 +44,22 @@ def load_medbullets(options: int = 4, path: str | None = None) -> tuple[list[MCQ
     with Path(file).open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
+        if options == 5 and "ope" not in header:
+            raise InputError(
+                "no 'ope' column, so this is an op4 file; pass -T options=4", path=file, line=1
+            )
         missing = [name for name in (*REQUIRED, *columns) if name not in header]
         if missing:
             raise InputError(f"missing column(s) {missing}; header is {header}", path=file, line=1)
         for row in reader:
             line = reader.line_num
+            if options == 4 and (row.get("ope") or "").strip():
+                raise InputError(
+                    "a fifth option is filled in, so this is an op5 file; pass -T options=5",
+                    path=file,
+                    line=line,
+                    field="ope",
+                )
             for name in ("question", *columns):
                 if not (row[name] or "").strip():
                     raise InputError("empty value", path=file, line=line, field=name)
@@ -68,11 +82,10 @@ def load_medbullets(options: int = 4, path: str | None = None) -> tuple[list[MCQ
                     split="test",
                     explanation=(row["explanation"] or "").strip() or None,
                     metadata={"link": (row.get("link") or "").strip()},
+                    line=line,
                 )
             )
-    if not items:
-        raise InputError("no questions in file", path=file)
-    return check_unique(items, str(file)), str(Path(file).resolve())
+    return check_loaded(items, str(file)), str(Path(file).resolve())
 
 
 @task(name=namespaced("tasks", "medbullets"))

@@ -34,8 +34,9 @@ from inspect_ai.solver import TaskState, generate, prompt_template
 
 from harness.errors import InputError
 from harness.inspect_names import namespaced
-from tasks._data import HFSource, excluded_ids, hf_rows, local_file
+from tasks._data import HFSource, exclude_ids, hf_rows, local_file
 from tasks.answers import extract_date, extract_number, extract_weeks_days, parse_weeks_days
+from tasks.items import check_loaded
 from tasks.mcq import INVALID_FORMAT, format_failure_rate
 
 RELATIVE_PATH = "medcalc_bench/test_data.csv"
@@ -112,26 +113,26 @@ def _parse_truth_date(text: str, where: dict[str, Any]) -> datetime:
 
 def load_medcalc(path: str | None = None) -> tuple[list[Sample], str]:
     """MedCalc-Bench samples from `path`, `$DIQ_DATA_DIR`, or the pinned Hugging Face copy."""
-    file = local_file(path, RELATIVE_PATH, "medcalc_bench")
+    file = local_file(path, RELATIVE_PATH, "medcalc_bench", HF)
     if file is None:
         samples = [medcalc_sample(row, HF.describe()) for row in hf_rows(HF, "medcalc_bench")]
-        location = HF.describe()
-    else:
-        with Path(file).open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = [name for name in REQUIRED if name not in (reader.fieldnames or [])]
-            if missing:
-                raise InputError(f"missing column(s) {missing}", path=file, line=1)
-            samples = [medcalc_sample(row, str(file), reader.line_num) for row in reader]
-        location = str(Path(file).resolve())
-    seen: set[str] = set()
-    for sample in samples:
-        if sample.id in seen:
-            raise InputError(
-                "duplicate Row Number", path=location, record=str(sample.id), field="Row Number"
-            )
-        seen.add(str(sample.id))
-    return samples, location
+        return check_loaded(samples, HF.describe(), field="Row Number"), HF.describe()
+    with Path(file).open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [name for name in REQUIRED if name not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(f"missing column(s) {missing}", path=file, line=1)
+        rows = [
+            (medcalc_sample(row, str(file), reader.line_num), reader.line_num) for row in reader
+        ]
+    checked = check_loaded(
+        rows,
+        str(file),
+        id_of=lambda row: str(row[0].id),
+        where_of=lambda row: f"line {row[1]}",
+        field="Row Number",
+    )
+    return [sample for sample, _ in checked], str(Path(file).resolve())
 
 
 def judge_value(
@@ -188,8 +189,7 @@ def medcalc_bench(
 ) -> Task:
     """MedCalc-Bench test (1,047): numeric, date and duration answers; accuracy by category."""
     samples, location = load_medcalc(path)
-    excluded = excluded_ids(exclude, "medcalc_bench")
-    kept = [sample for sample in samples if str(sample.id) not in excluded]
+    kept = exclude_ids(samples, exclude, "medcalc_bench", id_of=lambda sample: str(sample.id))
     return Task(
         name="medcalc_bench",
         dataset=MemoryDataset(kept, name="medcalc_bench", location=location),

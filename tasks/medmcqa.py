@@ -18,7 +18,7 @@ from harness.errors import InputError
 from harness.inspect_names import namespaced
 from harness.io import iter_jsonl
 from tasks._data import HFSource, hf_rows, local_file
-from tasks.items import MCQItem, check_unique
+from tasks.items import MCQItem, check_loaded
 from tasks.mcq import mcq_task
 
 RELATIVE_PATH = "medmcqa/dev.json"
@@ -62,17 +62,18 @@ def medmcqa_item(
             "topic": row.get("topic_name") or "",
             "choice_type": row.get("choice_type") or "",
         },
+        line=line,
     )
 
 
 def load_medmcqa(path: str | None = None) -> tuple[list[MCQItem], str]:
     """MedMCQA dev items from `path`, `$DIQ_DATA_DIR`, or the pinned Hugging Face copy."""
-    file = local_file(path, RELATIVE_PATH, "medmcqa")
+    file = local_file(path, RELATIVE_PATH, "medmcqa", HF)
     if file is not None:
         items = [medmcqa_item(row, str(file), line) for line, row in iter_jsonl(file)]
-        return check_unique(items, str(file)), str(Path(file).resolve())
+        return check_loaded(items, str(file)), str(Path(file).resolve())
     items = [medmcqa_item(row, HF.describe(), cop_base=0) for row in hf_rows(HF, "medmcqa")]
-    return check_unique(items, HF.describe()), HF.describe()
+    return check_loaded(items, HF.describe()), HF.describe()
 
 
 @task(name=namespaced("tasks", "medmcqa"))

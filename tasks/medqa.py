@@ -17,7 +17,7 @@ from harness.errors import InputError
 from harness.inspect_names import namespaced
 from harness.io import iter_jsonl
 from tasks._data import HFSource, hf_rows, local_file
-from tasks.items import LETTERS, MCQItem, check_unique, content_id
+from tasks.items import LETTERS, MCQItem, check_loaded, content_id
 from tasks.mcq import mcq_task
 
 RELATIVE_PATH = "medqa/phrases_no_exclude_test.jsonl"
@@ -55,17 +55,18 @@ def medqa_item(row: dict[str, Any], source: str, line: int | None = None) -> MCQ
         benchmark="medqa",
         split="test",
         subject=row.get("meta_info") or None,
+        line=line,
     )
 
 
 def load_medqa(path: str | None = None) -> tuple[list[MCQItem], str]:
     """MedQA items from `path`, `$DIQ_DATA_DIR`, or the pinned Hugging Face copy."""
-    file = local_file(path, RELATIVE_PATH, "medqa")
+    file = local_file(path, RELATIVE_PATH, "medqa", HF)
     if file is not None:
         items = [medqa_item(row, str(file), line) for line, row in iter_jsonl(file)]
-        return check_unique(items, str(file)), str(Path(file).resolve())
+        return check_loaded(items, str(file)), str(Path(file).resolve())
     items = [medqa_item(row, HF.describe()) for row in hf_rows(HF, "medqa")]
-    return check_unique(items, HF.describe()), HF.describe()
+    return check_loaded(items, HF.describe()), HF.describe()
 
 
 @task(name=namespaced("tasks", "medqa"))

@@ -6,7 +6,12 @@ Two local subsets, named as what they are:
 - `sampled-244`: `medxpertqa/medxpertqa_sampled_text_input.jsonl`, the official ~10%
   sample (options as a list of {letter, content}, `label` a one-element list, the
   options also appended to the question, which we strip because we render them).
-- `full-2450`: the whole Text test set, from the pinned Hugging Face copy only.
+- `full-2450`: the whole Text test set, from the pinned Hugging Face copy (or a local
+  export of it in the {A..J} layout with `-T path=`).
+The subset name goes into every sample and the log, so a local file must be the subset
+it is named as: its layout and question count are checked, and a mismatch is an error
+that names the subset the file does hold (e.g. `-T path=...sampled_text_input.jsonl`
+without `-T subset=sampled-244`).
 Accuracy is grouped by question type (Reasoning / Understanding), as the paper reports.
 Loader for other modules: `load_medxpertqa(subset, path) -> (items, location)`.
 """
@@ -23,7 +28,7 @@ from harness.errors import InputError
 from harness.inspect_names import namespaced
 from harness.io import iter_jsonl
 from tasks._data import HFSource, hf_rows, local_file
-from tasks.items import LETTERS, MCQItem, check_unique
+from tasks.items import LETTERS, MCQItem, check_loaded
 from tasks.mcq import mcq_task
 
 SUBSET_FILES = {
@@ -31,6 +36,8 @@ SUBSET_FILES = {
     "sampled-244": "medxpertqa/medxpertqa_sampled_text_input.jsonl",
 }
 FULL = "full-2450"
+# What each subset looks like on disk: its options layout and its number of questions.
+SUBSET_SHAPES = {"subset-1449": ("dict", 1449), "sampled-244": ("list", 244), FULL: ("dict", 2450)}
 HF = HFSource(
     "TsinghuaC3I/MedXpertQA",
     name="Text",
@@ -85,6 +92,23 @@ def medxpertqa_item(
             "medical_task": row.get("medical_task", ""),
             "body_system": row.get("body_system", ""),
         },
+        line=line,
+    )
+
+
+def check_subset(rows: list[dict[str, Any]], subset: str, file: Path) -> None:
+    """Fail unless the rows of `file` have the layout and size of `subset`."""
+    layout = "list" if rows and isinstance(rows[0].get("options"), list) else "dict"
+    shape = (layout, len(rows))
+    if shape == SUBSET_SHAPES[subset]:
+        return
+    held = [name for name, expected in SUBSET_SHAPES.items() if expected == shape]
+    hint = f"; pass -T subset={held[0]}" if held else ""
+    raise InputError(
+        f"{len(rows)} questions with options as a {layout}, but subset {subset!r} has "
+        f"{SUBSET_SHAPES[subset][1]} with options as a {SUBSET_SHAPES[subset][0]}{hint}",
+        path=file,
+        field="subset",
     )
 
 
@@ -100,15 +124,18 @@ def load_medxpertqa(
     relative = SUBSET_FILES.get(subset)
     file = local_file(path, relative or "", "medxpertqa") if path or relative else None
     if file is not None:
-        items = [medxpertqa_item(row, subset, str(file), line) for line, row in iter_jsonl(file)]
-        return check_unique(items, str(file)), str(Path(file).resolve())
+        rows = list(iter_jsonl(file))
+        items = [medxpertqa_item(row, subset, str(file), line) for line, row in rows]
+        checked = check_loaded(items, str(file))
+        check_subset([row for _, row in rows], subset, file)
+        return checked, str(Path(file).resolve())
     if relative is not None:
         raise InputError(
             f"medxpertqa subset {subset!r} exists only as a local file; set DIQ_DATA_DIR, pass -T path=, "
             f"or use -T subset={FULL} for the Hugging Face copy"
         )
     items = [medxpertqa_item(row, subset, HF.describe()) for row in hf_rows(HF, "medxpertqa")]
-    return check_unique(items, HF.describe()), HF.describe()
+    return check_loaded(items, HF.describe()), HF.describe()
 
 
 @task(name=namespaced("tasks", "medxpertqa"))

@@ -17,7 +17,7 @@ from inspect_ai import Task, task
 from harness.errors import InputError
 from harness.inspect_names import namespaced
 from tasks._data import HFSource, as_list, hf_rows, local_file
-from tasks.items import LETTERS, MCQItem, check_unique, content_id
+from tasks.items import LETTERS, MCQItem, check_loaded, content_id
 from tasks.mcq import mcq_task
 
 SUBJECTS = (
@@ -31,7 +31,9 @@ SUBJECTS = (
 REVISION = "c30699e8356da336a370243923dbaf21066bb9fe"
 
 
-def mmlu_item(subject: str, question: str, choices: list[str], answer: int) -> MCQItem:
+def mmlu_item(
+    subject: str, question: str, choices: list[str], answer: int, line: int | None = None
+) -> MCQItem:
     """One MMLU question as an item."""
     return MCQItem(
         id=f"{subject}-{content_id(question, *choices, length=10)}",
@@ -41,6 +43,7 @@ def mmlu_item(subject: str, question: str, choices: list[str], answer: int) -> M
         benchmark="mmlu_medical",
         split="test",
         subject=subject,
+        line=line,
     )
 
 
@@ -59,12 +62,15 @@ def _read_csv(file: Path, subject: str) -> list[MCQItem]:
                 raise InputError(
                     f"answer must be A-D, got {row[5]!r}", path=file, line=line, field="answer"
                 )
-            items.append(mmlu_item(subject, row[0], row[1:5], LETTERS.index(answer)))
+            items.append(mmlu_item(subject, row[0], row[1:5], LETTERS.index(answer), line))
     return items
 
 
-def _hf_items(subject: str) -> list[MCQItem]:
-    source = HFSource("cais/mmlu", name=subject, split="test", revision=REVISION)
+def _hf_source(subject: str) -> HFSource:
+    return HFSource("cais/mmlu", name=subject, split="test", revision=REVISION)
+
+
+def _hf_items(source: HFSource, subject: str) -> list[MCQItem]:
     rows: list[dict[str, Any]] = hf_rows(source, "mmlu_medical")
     return [
         mmlu_item(subject, row["question"], list(row["choices"]), int(row["answer"]))
@@ -72,31 +78,34 @@ def _hf_items(subject: str) -> list[MCQItem]:
     ]
 
 
+def _subject_items(subject: str, path: str | None) -> tuple[list[MCQItem], str]:
+    """One subject's items, from `path` (a directory), `$DIQ_DATA_DIR`, or pinned HF."""
+    source = _hf_source(subject)
+    file = local_file(
+        str(Path(path) / f"{subject}_test.csv") if path else None,
+        f"mmlu_medical/{subject}_test.csv",
+        "mmlu_medical",
+        source,
+    )
+    if file is None:
+        return check_loaded(_hf_items(source, subject), source.describe()), source.describe()
+    return check_loaded(_read_csv(file, subject), str(file)), str(file.resolve())
+
+
 def load_mmlu_medical(
     subjects: str | list[str] | None = None, path: str | None = None
 ) -> tuple[list[MCQItem], str]:
     """Items of the chosen subjects from `path` (a directory), `$DIQ_DATA_DIR`, or pinned HF."""
-    chosen = as_list(subjects) or list(SUBJECTS)
+    chosen = list(dict.fromkeys(as_list(subjects))) or list(SUBJECTS)  # each subject once
     unknown = sorted(set(chosen) - set(SUBJECTS))
     if unknown:
         raise InputError(
             f"unknown subject(s) {unknown}; choose from {', '.join(SUBJECTS)}", field="subjects"
         )
-    items: list[MCQItem] = []
-    locations = []
-    for subject in chosen:
-        file = local_file(
-            str(Path(path) / f"{subject}_test.csv") if path else None,
-            f"mmlu_medical/{subject}_test.csv",
-            "mmlu_medical",
-        )
-        if file is None:
-            items.extend(_hf_items(subject))
-            locations.append(f"hf:cais/mmlu ({subject})@{REVISION[:12]}")
-        else:
-            items.extend(_read_csv(file, subject))
-            locations.append(str(file.resolve()))
-    return check_unique(items, "mmlu_medical"), "; ".join(locations)
+    loaded = [_subject_items(subject, path) for subject in chosen]
+    # ids start with the subject, so ids checked unique per file are unique overall
+    items = [item for subject_items, _ in loaded for item in subject_items]
+    return items, "; ".join(location for _, location in loaded)
 
 
 @task(name=namespaced("tasks", "mmlu_medical"))

@@ -2,13 +2,15 @@
 
 Upstream file: `mmlu_pro_health/test_health.json` (a JSON list with `question_id`,
 `question`, `options` {A..J} where unused trailing options are empty strings,
-`answer` letter, `src`). This is a FILTERED version of the 818-question health category
+`answer` letter, `src`; some copies store `options` as the Python repr of a list or
+dict, which is parsed as a literal, never evaluated). This is a FILTERED version of the 818-question health category
 (incorrect, unrelated and duplicate items removed; `problem_ids.json` beside it lists
 them). The Hugging Face route gives the unfiltered 818 and says so in the task metadata.
 """
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from harness.errors import InputError
 from harness.inspect_names import namespaced
 from harness.io import read_json
 from tasks._data import HFSource, hf_rows, local_file
-from tasks.items import LETTERS, MCQItem, check_unique
+from tasks.items import LETTERS, MCQItem, check_loaded
 from tasks.mcq import mcq_task
 
 RELATIVE_PATH = "mmlu_pro_health/test_health.json"
@@ -27,14 +29,38 @@ HF = HFSource(
 )
 
 
+def _option_values(options: Any, where: dict[str, Any]) -> list[Any]:
+    """Option texts in letter order, from a list, a dict keyed by letter, or the repr of one.
+
+    A repr string must be parsed: iterating it would yield its characters as options.
+    """
+    if isinstance(options, str):
+        try:
+            options = ast.literal_eval(options)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            raise InputError(
+                f"options is a string that is not a list or dict literal: {options[:60]!r}",
+                field="options",
+                **where,
+            ) from None
+    if isinstance(options, dict):
+        return [options[key] for key in sorted(options)]
+    if isinstance(options, list | tuple):
+        return list(options)
+    raise InputError(
+        f"expected options as a list or a dict keyed by letter, got {type(options).__name__}",
+        field="options",
+        **where,
+    )
+
+
 def mmlu_pro_item(row: dict[str, Any], source: str, variant: str) -> MCQItem:
     """One MMLU-Pro row (options as a dict or a list) as an item; empty trailing options dropped."""
     where = {"path": source, "record": str(row.get("question_id"))}
     for field in ("question_id", "question", "options", "answer"):
         if row.get(field) in (None, ""):
             raise InputError("missing field", field=field, **where)
-    options = row["options"]
-    values = [options[k] for k in sorted(options)] if isinstance(options, dict) else list(options)
+    values = _option_values(row["options"], where)
     while values and not str(values[-1]).strip():
         values.pop()
     if any(not str(value).strip() for value in values):
@@ -57,16 +83,16 @@ def mmlu_pro_item(row: dict[str, Any], source: str, variant: str) -> MCQItem:
 
 def load_mmlu_pro_health(path: str | None = None) -> tuple[list[MCQItem], str]:
     """The filtered 553 from `path`/`$DIQ_DATA_DIR`, else the unfiltered 818 from pinned HF."""
-    file = local_file(path, RELATIVE_PATH, "mmlu_pro_health")
+    file = local_file(path, RELATIVE_PATH, "mmlu_pro_health", HF)
     if file is not None:
         rows = read_json(file)
         if not isinstance(rows, list):
             raise InputError("expected a JSON list of questions", path=file)
         items = [mmlu_pro_item(row, str(file), "test-filtered") for row in rows]
-        return check_unique(items, str(file)), str(Path(file).resolve())
+        return check_loaded(items, str(file)), str(Path(file).resolve())
     rows = [row for row in hf_rows(HF, "mmlu_pro_health") if row.get("category") == "health"]
     items = [mmlu_pro_item(row, HF.describe(), "test-unfiltered") for row in rows]
-    return check_unique(items, HF.describe()), HF.describe()
+    return check_loaded(items, HF.describe()), HF.describe()
 
 
 @task(name=namespaced("tasks", "mmlu_pro_health"))

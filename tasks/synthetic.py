@@ -14,7 +14,7 @@ from inspect_ai import Task, task
 from harness.errors import InputError
 from harness.inspect_names import namespaced
 from harness.io import iter_jsonl
-from tasks.items import MCQItem, check_unique
+from tasks.items import MCQItem, check_loaded
 from tasks.mcq import mcq_task
 from tasks.medqa import medqa_item
 
@@ -36,9 +36,7 @@ def load_synthetic(path: str) -> tuple[list[MCQItem], str]:
         items.append(
             MCQItem(**{**item.__dict__, "id": str(row["id"]), "benchmark": "synthetic_mcq"})
         )
-    if not items:
-        raise InputError("no items in file", path=path)
-    return check_unique(items, path), str(Path(path).resolve())
+    return check_loaded(items, path), str(Path(path).resolve())
 
 
 @task(name=namespaced("tasks", "synthetic_mcq"))

@@ -101,6 +101,10 @@ def test_bad_records_are_located(data_dir: Path, tmp_path: Path) -> None:
         load_healthbench(str(path))
     with pytest.raises(InputError, match="not found"):
         load_healthbench(str(tmp_path / "missing.jsonl"))
+    twice = json.dumps(record(data_dir, 19))
+    path.write_text(f"{twice}\n{json.dumps(record(data_dir, 22))}\n{twice}\n")
+    with pytest.raises(InputError, match=r"bad.jsonl.*prompt_id.*bad.jsonl:1.*bad.jsonl:3"):
+        load_healthbench(str(path))
 
 
 def test_scores_by_hand_on_real_records(data_dir: Path, tmp_path: Path) -> None:

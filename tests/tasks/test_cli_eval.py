@@ -135,6 +135,48 @@ def test_bad_input_exits_non_zero_with_a_located_message(
     assert message in result.output
 
 
+def fake_checkpoint(path: Path) -> str:
+    path.mkdir(parents=True)
+    (path / "config.json").write_text("{}")
+    return str(path)
+
+
+def test_checkpoints_with_the_same_basename_are_refused(tmp_path: Path) -> None:
+    first = fake_checkpoint(tmp_path / "run1" / "diq-0.1")
+    second = fake_checkpoint(tmp_path / "run2" / "diq-0.1")
+    args = ["eval", "--suite", "smoke", "--model", first, "--model", second]
+    result = CliRunner().invoke(main, [*args, "--log-dir", str(tmp_path / "logs")])
+    assert result.exit_code == 2
+    assert "two models share the model name 'hf/diq-0.1'" in result.output
+    assert first in result.output and second in result.output
+    assert not (tmp_path / "logs").exists()  # refused before anything ran
+
+
+@pytest.mark.parametrize(
+    ("specs", "provider", "message"),
+    [
+        (["x=CKPT1", "x=CKPT2"], "vllm", "share the label 'x'"),
+        (["a=CKPT1", "b=CKPT1"], "vllm", "share the model name 'vllm/"),
+        (["mockllm/model", "mockllm/model"], "hf", "share the model name 'mockllm/model'"),
+    ],
+)
+def test_run_suite_refuses_duplicate_names_and_labels(
+    tmp_path: Path, specs: list[str], provider: str, message: str
+) -> None:
+    from harness.errors import ConfigError
+    from harness.evaluation import parse_model, run_suite
+    from tasks.suites import get_suite
+
+    paths = {"CKPT1": tmp_path / "one" / "m", "CKPT2": tmp_path / "two" / "m"}
+    for path in paths.values():
+        fake_checkpoint(path)
+    for name, path in paths.items():
+        specs = [spec.replace(name, str(path)) for spec in specs]
+    models = [parse_model(spec, provider=provider) for spec in specs]
+    with pytest.raises(ConfigError, match=message):
+        run_suite(get_suite("smoke"), models, tmp_path / "logs")
+
+
 def test_inspect_eval_runs_an_installed_task_on_a_local_checkpoint(
     data_dir: Path, tiny_checkpoint: Path, tmp_path: Path
 ) -> None:

@@ -1,11 +1,13 @@
 """Every task end to end: scripted mockllm outputs (with usage set) and a tiny local model via hf/."""
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
 from inspect_ai import eval
 
+from harness.errors import InputError
 from tasks.items import MCQItem, choice_order, to_sample
 from tasks.mcq import render_prompt
 from tasks.medbullets import medbullets
@@ -154,7 +156,7 @@ def test_shuffle_is_per_item_and_remaps_the_target() -> None:
     order = choice_order("q1", 4, 7)
     assert sample.choices == [item.choices[i] for i in order]
     assert sample.choices["ABCD".index(sample.target)] == "y"
-    assert sample.metadata["original_answer"] == "C"
+    assert sample.metadata["original_target"] == "C"
     assert to_sample(item, shuffle_seed=7).choices == sample.choices  # stable
     # the order of one item does not depend on which other items are present
     other = MCQItem(
@@ -175,8 +177,8 @@ def test_shuffled_task_maps_answers_back(data_dir: Path, tmp_path: Path) -> None
     for sample in log.samples:
         score = sample.scores["mcq_answer"]
         order = sample.metadata["choice_order"]
-        assert score.metadata["original_answer"] == order[0]
-        assert (score.value == "C") == (order[0] == sample.metadata["original_answer"])
+        assert score.metadata["original_answer"] == order[0]  # the model's letter, upstream order
+        assert (score.value == "C") == (order[0] == sample.metadata["original_target"])
 
 
 def test_prompts(data_dir: Path) -> None:
@@ -197,6 +199,101 @@ def test_exclude_validation_items(data_dir: Path, tmp_path: Path) -> None:
     plain = tmp_path / "ids.txt"
     plain.write_text("# ids\npubmedqa:12377809\nmedqa:zzz\n")
     assert len(pubmedqa(path, exclude=str(plain)).dataset) == 499
+
+
+def test_medxpertqa_default_subset_end_to_end(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`medxpertqa()` with DIQ_DATA_DIR reads the 1,449-question subset and says so."""
+    monkeypatch.setenv("DIQ_DATA_DIR", str(data_dir))
+    task = medxpertqa()
+    assert len(task.dataset) == 1449
+    [log] = eval(
+        task,
+        model=scripted_model(lambda m: "Reasoning over ten options...\nANSWER: B"),
+        sample_id=["Text-1001", "Text-1002", "Text-1003", "Text-2449"],
+        display="none",
+        log_dir=str(tmp_path),
+    )
+    assert log.status == "success", log.error
+    assert log.eval.metadata["subset"] == "subset-1449"
+    assert log.eval.dataset.location.endswith("MedXpertQA_test.jsonl")
+    assert {s.metadata["split"] for s in log.samples} == {"subset-1449"}
+    assert all(len(s.choices) == 10 for s in log.samples)
+    first = next(s for s in log.samples if s.id == "Text-1001")
+    assert first.target == "B" and first.scores["mcq_answer"].value == "C"
+    metrics = log.results.scores[0].metrics
+    expected = sum(s.target == "B" for s in log.samples) / len(log.samples)
+    assert metrics["accuracy"].value == pytest.approx(expected)
+    assert {"accuracy_Reasoning", "accuracy_Understanding"} & set(metrics)
+
+
+def write_lines(path: Path, lines: list[str]) -> str:
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "lines", "message"),
+    [
+        (
+            "validation.jsonl",
+            ['{"task": "pubmedqa", "sample_id": "12377809"}', "12377809"],
+            r"validation.jsonl:2: expected an object with fields 'task' and 'sample_id'",
+        ),
+        ("validation.jsonl", ['{"task": "pubmedqa"}'], r"validation.jsonl:1: expected an object"),
+        ("validation.jsonl", ["", '{"task": "pubmedqa",'], r"validation.jsonl:2: invalid JSON"),
+        ("ids.json", ['["12377809", "26163474"]'], r"ids.json:1: looks like JSON"),
+        ("ids.txt", ["# ids", "12377809", '"26163474"'], r"ids.txt:3: looks like JSON"),
+        (
+            "ids.txt",
+            ['{"task": "pubmedqa", "sample_id": "1"}', "26163474"],
+            r"ids.txt:2: expected an object",
+        ),
+    ],
+)
+def test_malformed_exclusion_file_names_file_and_line(
+    data_dir: Path, tmp_path: Path, name: str, lines: list[str], message: str
+) -> None:
+    path = write_lines(tmp_path / name, lines)
+    with pytest.raises(InputError, match=message):
+        pubmedqa(str(data_dir / "pubmedqa/ori_pqal.json"), exclude=path)
+
+
+def test_jsonl_exclusion_file_under_another_name_is_read_as_jsonl(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    path = write_lines(
+        tmp_path / "validation.txt", ['{"task": "pubmedqa", "sample_id": "12377809"}']
+    )
+    assert len(pubmedqa(str(data_dir / "pubmedqa/ori_pqal.json"), exclude=path).dataset) == 499
+
+
+@pytest.mark.parametrize(
+    ("lines", "found"),
+    [
+        (['{"task": "pubmedqa", "sample_id": "no-such-id"}'], "none of the 1 ids it lists"),
+        (['{"task": "medqa", "sample_id": "12377809"}'], "it lists no ids for pubmedqa"),
+    ],
+)
+def test_exclusion_file_matching_nothing_warns(
+    data_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, lines: list[str], found: str
+) -> None:
+    path = write_lines(tmp_path / "validation.jsonl", lines)
+    with caplog.at_level(logging.WARNING, logger="tasks._data"):
+        task = pubmedqa(str(data_dir / "pubmedqa/ori_pqal.json"), exclude=path)
+    assert len(task.dataset) == 500
+    assert f"validation.jsonl: {found}" in caplog.text and "nothing excluded" in caplog.text
+
+
+def test_excluding_everything_is_an_error_for_medcalc_too(data_dir: Path, tmp_path: Path) -> None:
+    csv_path = data_dir / "medcalc_bench/test_data.csv"
+    ids = [f"medcalc_bench:{n}" for n in range(1, 1048)]
+    path = write_lines(tmp_path / "all.txt", ids)
+    with pytest.raises(InputError, match=r"all.txt: medcalc_bench: no samples left"):
+        medcalc_bench(str(csv_path), exclude=path)
+    kept = medcalc_bench(str(csv_path), exclude=write_lines(tmp_path / "one.txt", ids[:1]))
+    assert len(kept.dataset) == 1046 and kept.metadata["excluded"] == 1
 
 
 def test_every_task_runs_on_a_tiny_local_model(
