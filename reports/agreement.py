@@ -3,15 +3,17 @@
 - Krippendorff's alpha (any number of raters, missing ratings; ordinal by default),
   with a seeded bootstrap CI over units;
 - quadratic-weighted Cohen's kappa between every pair of raters;
+- Gwet's AC2 with quadratic weights (any number of raters, missing ratings), which
+  stays interpretable when ratings crowd into a few categories;
 - intraclass correlations (Shrout & Fleiss 1979; McGraw & Wong 1996) on the fully
   crossed subset (units rated by every rater), with F-based CIs;
 - judge-vs-physician agreement per axis: the judge's mean kappa with each physician next
   to the physicians' kappa with each other (leave-one-out), alpha with and without the
   judge, and the judge's leniency (mean judge - physician rating).
 
-Our own implementations keep `krippendorff` and `scikit-learn` out of the runtime
-dependencies; the tests check them against those packages and against Shrout & Fleiss'
-published worked example.
+Our own implementations keep `krippendorff`, `scikit-learn` and `irrCAC` out of the
+runtime dependencies; the tests check them against those packages and against published
+worked examples (Shrout & Fleiss 1979; Gwet 2014).
 """
 
 from __future__ import annotations
@@ -130,6 +132,45 @@ def alpha_interval(
         return estimate, math.nan, math.nan
     low, high = percentile_interval(draws, confidence)
     return estimate, low, high
+
+
+def gwet_ac2(
+    data: np.ndarray,
+    categories: Sequence[float] = SCALE,
+    weights: Literal["quadratic", "identity"] = "quadratic",
+) -> float:
+    """Gwet's AC2 of a raters x units matrix with NaN for missing ratings (AC1 unweighted).
+
+    Why beside alpha and kappa: when most responses get 4s and 5s, their chance
+    agreement grows with the skewed marginals and they fall toward 0 although raters
+    agree (the kappa paradox); AC2's chance agreement does not, so the two together
+    tell high agreement on a crowded scale from real disagreement (Gwet 2008).
+
+    Gwet (2014, Handbook of Inter-Rater Reliability, ch. 3-4), with r_ik raters putting
+    unit i in category k, r_i = sum_k r_ik, and agreement weights
+    w_kl = 1 - (c_k - c_l)^2 / (c_max - c_min)^2 over the whole scale `categories`:
+    p_a = mean over units with r_i >= 2 of sum_k r_ik (r*_ik - 1) / (r_i (r_i - 1)),
+    r*_ik = sum_l w_kl r_il; pi_k = mean over rated units of r_ik / r_i;
+    p_e = sum(w) / (q (q - 1)) * sum_k pi_k (1 - pi_k); AC2 = (p_a - p_e) / (1 - p_e).
+    """
+    domain = np.asarray(sorted(categories), dtype=float)
+    q = len(domain)
+    if weights == "quadratic":
+        weight = 1 - np.subtract.outer(domain, domain) ** 2 / (domain[-1] - domain[0]) ** 2
+    else:
+        weight = np.eye(q)
+    counts = _unit_counts(data, domain)
+    counts = counts[counts.sum(axis=1) > 0]
+    raters = counts.sum(axis=1)
+    pairable = raters >= 2
+    if q < 2 or not pairable.any():
+        return math.nan
+    weighted = counts @ weight.T
+    agreement = (counts * (weighted - 1)).sum(axis=1)[pairable]
+    p_a = float((agreement / (raters * (raters - 1))[pairable]).mean())
+    pi = (counts / raters[:, None]).mean(axis=0)
+    p_e = float(weight.sum() / (q * (q - 1)) * (pi * (1 - pi)).sum())
+    return math.nan if p_e >= 1 else (p_a - p_e) / (1 - p_e)
 
 
 def weighted_kappa(
@@ -280,6 +321,7 @@ def axis_agreement(
         "alpha_high": high,
         "alpha_interval": krippendorff_alpha(data, "interval", SCALE),
         "alpha_nominal": krippendorff_alpha(data, "nominal", SCALE),
+        "ac2_quadratic": gwet_ac2(data),
         "exact_agreement": exact / compared if compared else math.nan,
         "within_one": within / compared if compared else math.nan,
         "kappa": pairs,
@@ -338,8 +380,8 @@ def judge_agreement(
         "axis": axis,
         "n_items": len(shared_items),
         "judge_kappa": judge_kappa,
-        "physician_kappa": centre,
-        "physician_kappa_sd": spread,
+        "kappa_physicians": centre,
+        "kappa_physicians_sd": spread,
         "z": (judge_kappa - centre) / spread
         if spread and math.isfinite(spread) and spread > 0
         else math.nan,

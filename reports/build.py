@@ -28,7 +28,13 @@ from reports.compare import Analysis, Settings
 from reports.frames import Frames, assign_labels, build_frames, check_nonempty, select_logs
 from reports.logs import find_logs, read_logs
 from reports.rundir import RunDir, is_run_dir, open_run_dir, selection_section
-from reports.view import ViewBuilder, agreement_view, provenance_rows, selection_view
+from reports.view import (
+    ViewBuilder,
+    agreement_view,
+    families_note,
+    provenance_rows,
+    selection_view,
+)
 
 SCHEMA = "diq-report/1"
 SOFTWARE = ("diq-harness", "inspect_ai", "numpy", "scipy", "statsmodels", "pandas", "jinja2")
@@ -284,6 +290,8 @@ def render_page(
         "reference": view.reference,
         "settings": settings,
         "correction": html.CORRECTIONS[settings["correction"]],
+        "primary": list(settings["confirmatory"]),
+        "families_note": families_note(analysis["families"]),
         "findings": analysis["findings"],
         "warnings": analysis["warnings"] + (selection["warnings"] if selection else []),
         "summary_tables": view.summary_tables(),

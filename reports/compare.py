@@ -1,10 +1,15 @@
 """The analysis behind a report: per-model intervals, comparisons, aggregates, health.
 
 Everything here is a plain, JSON-ready dict so that `report.json` and the HTML show the
-same numbers. The *declared family* of confirmatory tests is every comparison of a
-model with the reference model, over every measure; it is corrected with the named
-method (Holm by default). The all-pairs significance matrix and the aggregates
-(AvgS/AvgC/AvgA) are separate families, corrected the same way.
+same numbers. By default the *declared family* of confirmatory tests is every comparison
+of a model with the reference model, over every measure; it is corrected with the named
+method (Holm by default), and the aggregates (AvgS/AvgC/AvgA) are a family of their own,
+corrected the same way. A user who declares *primary* measures or aggregates
+(`Settings.confirmatory`, `diq report --primary`) gets the usual confirmatory/exploratory
+split instead: Holm over the primary comparisons with the reference (family-wise error),
+Benjamini-Hochberg over every other one (false discovery rate). The all-pairs
+significance matrix is always an exploratory family of its own, corrected with the named
+method. Each comparison row names its family and correction; `families` lists them.
 
 A comparison follows its task's design (`Measure.design`): *paired* by sample id (both
 models answered the same items), or *independent* (each log holds its own items, as
@@ -29,6 +34,10 @@ from reports import stats
 from reports.frames import Frames, Measure
 
 ALPHA_LEVEL = 0.95
+SHORT_CORRECTIONS = {"holm": "Holm", "bh": "BH"}
+# With declared primary measures: family-wise control where the claims are, FDR elsewhere.
+PRIMARY_CORRECTION: stats.Correction = "holm"
+EXPLORATORY_CORRECTION: stats.Correction = "bh"
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,9 @@ class Settings:
     resamples: int = 9999
     level: float = ALPHA_LEVEL
     cluster_key: str | None = "case_id"
+    # Measure keys and aggregate names (AvgS, ...) of the confirmatory family; empty: the
+    # default families (every comparison with the reference; the aggregates).
+    confirmatory: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,21 +112,48 @@ class Analysis:
         self.models, self.reference = model_order(frames, settings.reference)
         self._wide = {measure: _wide(frames.items, measure) for measure in frames.measures}
         self._arrays: dict[Measure, tuple[dict[str, np.ndarray], np.ndarray]] = {}
+        self._check_primary()
+
+    def _check_primary(self) -> None:
+        """Reject a primary name that is no measure or aggregate.
+
+        A typo would otherwise silently move the claim into the exploratory family.
+        """
+        from tasks.suites import AGGREGATES
+
+        measures = [m.key for m in self.frames.measures]
+        unknown = [n for n in self.settings.confirmatory if n not in {*measures, *AGGREGATES}]
+        if unknown:
+            raise ConfigError(
+                f"--primary names no measure or aggregate: {', '.join(unknown)}; measures: "
+                f"{', '.join(measures)}; aggregates: {', '.join(AGGREGATES)}"
+            )
 
     def run(self) -> dict[str, Any]:
         """The full analysis as a JSON-ready dict."""
         summary = self.summary()
         comparisons = self.comparisons()
         aggregates, aggregate_comparisons = self.aggregates()
+        matrix = self.matrix()
+        families = self.families(comparisons, aggregate_comparisons, matrix)
+        warnings = list(self.frames.warnings)
+        tested = set(families[0]["members"])  # the primary family, when one is declared
+        warnings += [
+            f"--primary {name}: no comparison with the reference was made (a single model, "
+            "or no member benchmark that every model has)"
+            for name in self.settings.confirmatory
+            if name not in tested
+        ]
         return {
             "settings": self.settings.to_dict() | {"reference": self.reference},
             "models": self.models,
             "measures": [self.measure_info(m) for m in self.frames.measures],
             "summary": summary,
             "comparisons": comparisons,
-            "matrix": self.matrix(),
+            "matrix": matrix,
             "aggregates": aggregates,
             "aggregate_comparisons": aggregate_comparisons,
+            "families": families,
             "health": self.health(),
             "length_correlation": self.length_correlation(),
             "criteria": self.criteria(),
@@ -122,9 +161,9 @@ class Analysis:
                 comparisons,
                 aggregate_comparisons,
                 {m.key: m.label for m in self.frames.measures},
-                self.settings.correction,
+                bool(self.settings.confirmatory),
             ),
-            "warnings": list(self.frames.warnings),
+            "warnings": warnings,
         }
 
     def measure_info(self, measure: Measure) -> dict[str, Any]:
@@ -338,14 +377,14 @@ class Analysis:
         return row
 
     def comparisons(self) -> list[dict[str, Any]]:
-        """Every model against the reference on every measure: the declared family."""
+        """Every model against the reference on every measure (adjusted in `families`)."""
         jobs = [(m, model) for m in self.frames.measures for model in self.models[1:]]
         rows = []
         for measure, model in tqdm(jobs, desc="paired comparisons", unit="test", disable=None):
             row = self.compare(measure, model, self.reference, interval=True)
             if row is not None:
                 rows.append(row)
-        return self._adjust(rows)
+        return rows
 
     def matrix(self) -> list[dict[str, Any]]:
         """All pairs of models on every measure (an exploratory family of its own)."""
@@ -363,17 +402,61 @@ class Analysis:
             if row["design"] == "independent":
                 entry |= {"n_a": row["n_model"], "n_b": row["n_reference"]}
             rows.append(entry | {k: row[k] for k in ("diff", "test", "p_value") if k in row})
-        return self._adjust(rows)
+        return rows
 
-    def _adjust(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        adjusted = stats.adjust_pvalues(
-            [row.get("p_value", math.nan) for row in rows], self.settings.correction
-        )
+    def families(
+        self,
+        comparisons: list[dict[str, Any]],
+        aggregate_comparisons: list[dict[str, Any]],
+        matrix: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """Adjust each family's p-values in place; describe the families (all pairs last).
+
+        Default: the comparisons with the reference, then the aggregates, each corrected
+        with `Settings.correction`. With `Settings.confirmatory`: the primary comparisons with
+        the reference and primary aggregates (Holm), then all the others (BH). Rows of
+        the first families get `family` and `correction`; matrix rows are all one family.
+        """
+        correction = self.settings.correction
+        if self.settings.confirmatory:
+            primary = set(self.settings.confirmatory)
+            rows = comparisons + aggregate_comparisons
+            groups = [
+                ("primary", PRIMARY_CORRECTION, [r for r in rows if _tested(r) in primary]),
+                (
+                    "exploratory",
+                    EXPLORATORY_CORRECTION,
+                    [r for r in rows if _tested(r) not in primary],
+                ),
+            ]
+        else:
+            groups = [
+                ("vs reference", correction, comparisons),
+                ("aggregates", correction, aggregate_comparisons),
+            ]
+        result = []
+        for name, method, rows in [*groups, ("all pairs", correction, matrix)]:
+            self._adjust(rows, method)
+            if name != "all pairs":
+                for row in rows:
+                    row |= {"family": name, "correction": method}
+            result.append(
+                {
+                    "name": name,
+                    "correction": method,
+                    "tests": sum(math.isfinite(row.get("p_value", math.nan)) for row in rows),
+                    "members": sorted({_tested(row) for row in rows}),
+                }
+            )
+        return result
+
+    def _adjust(self, rows: list[dict[str, Any]], correction: stats.Correction) -> None:
+        """Adjusted p-values over `rows` (one family) and significance at 1 - level."""
+        adjusted = stats.adjust_pvalues([row.get("p_value", math.nan) for row in rows], correction)
         alpha = 1 - self.settings.level
         for row, p in zip(rows, adjusted, strict=True):
             row["p_adjusted"] = p
             row["significant"] = bool(p < alpha) if math.isfinite(p) else False
-        return rows
 
     def aggregate_measures(self, members: tuple[str, ...]) -> tuple[list[Measure], list[str]]:
         """The accuracy measure of each member benchmark that every model has, and the rest."""
@@ -400,6 +483,9 @@ class Analysis:
 
         Means are macro-averages over the member benchmarks every model has; CIs come from
         a stratified (cluster) bootstrap, p-values from a stratified paired permutation.
+        The MDE uses the SE of the macro-averaged paired difference (`stats.macro_se` of
+        each benchmark's, clustered, SE), as a single benchmark's row does; the effect
+        size is Cohen's h of the two models' macro-averaged accuracies.
         """
         from tasks.suites import AGGREGATES
 
@@ -409,6 +495,7 @@ class Analysis:
             if not chosen:
                 continue
             base = {"name": name, "benchmarks": [m.task for m in chosen], "missing": missing}
+            means: dict[str, float] = {}
             for model in self.models:
                 strata = []
                 for measure in chosen:
@@ -420,7 +507,7 @@ class Analysis:
                         )
                     )
                 seed = derive_seed(self.settings.seed, name, model)
-                mean = float(np.mean([s.sum() / c.sum() for s, c in strata]))
+                mean = means[model] = float(np.mean([s.sum() / c.sum() for s, c in strata]))
                 draws = stats.bootstrap_macro_means(strata, self.settings.resamples, seed)
                 low, high = stats.percentile_interval(draws, self.settings.level)
                 rows.append(
@@ -428,21 +515,29 @@ class Analysis:
                 )
                 if model == self.reference:
                     continue
-                paired_strata = []
+                paired_strata, ses, n = [], [], 0
                 for measure in chosen:
                     pair = self.paired(measure, model, self.reference)
                     assert pair is not None
                     paired_strata.append(stats.cluster_totals(pair.a - pair.b, pair.clusters))
+                    ses.append(stats.mean_se(pair.a - pair.b, pair.clusters))
+                    n += len(pair.a)
                 draws = stats.bootstrap_macro_means(paired_strata, self.settings.resamples, seed)
                 low, high = stats.percentile_interval(draws, self.settings.level)
+                se = stats.macro_se(ses)
                 comparisons.append(
                     base
                     | {
                         "model": model,
                         "reference": self.reference,
+                        "n": n,
                         "diff": float(np.mean([s.sum() / c.sum() for s, c in paired_strata])),
                         "low": low,
                         "high": high,
+                        "se": se,
+                        "mde": stats.minimum_detectable_effect(se, self.settings.level),
+                        # the aggregates are mean accuracies: h of the two macro-averages
+                        "cohens_h": stats.cohens_h(means[model], means[self.reference]),
                         "test": "stratified paired permutation",
                         "p_value": stats.sign_flip_pvalue(
                             paired_strata, self.settings.resamples, seed
@@ -450,7 +545,7 @@ class Analysis:
                         "seed": seed,
                     }
                 )
-        return rows, self._adjust(comparisons)
+        return rows, comparisons
 
     def health(self) -> list[dict[str, Any]]:
         """Per model and task: errors, format failures, unscored samples per scorer, reasons."""
@@ -568,6 +663,11 @@ def _cluster_column(measure: Measure, label: str) -> str:
     return f"__cluster:{label}" if measure.design == "independent" else "__cluster"
 
 
+def _tested(row: dict[str, Any]) -> str:
+    """What a comparison row tests: its measure key, or its aggregate's name."""
+    return str(row["measure"] if "measure" in row else row["name"])
+
+
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     if len(a) < 3 or np.all(a == a[0]) or np.all(b == b[0]):
         return math.nan
@@ -578,20 +678,35 @@ def findings(
     comparisons: list[dict[str, Any]],
     aggregate_comparisons: list[dict[str, Any]],
     labels: dict[str, str],
-    correction: str,
+    declared: bool,
 ) -> list[str]:
-    """Plain sentences for the key-findings box: aggregates, then significant differences."""
-    method = {"holm": "Holm", "bh": "BH"}[correction]
+    """Plain sentences for the key-findings box: aggregates, then significant differences.
+
+    With `declared` primary measures, primary results come first and say so; each
+    sentence names the correction of its own family.
+    """
     lines = []
     headline_first = {"AvgA": 0, "AvgS": 1, "AvgC": 2}
-    for row in sorted(aggregate_comparisons, key=lambda r: headline_first.get(r["name"], 3)):
+
+    def tail(row: dict[str, Any]) -> str:
+        method = SHORT_CORRECTIONS[row["correction"]]
+        primary = " (primary)" if declared and row["family"] == "primary" else ""
+        return f"{method}-adjusted p {_p(row['p_adjusted'])}{primary}"
+
+    for row in sorted(
+        aggregate_comparisons,
+        key=lambda r: (r["family"] != "primary", headline_first.get(r["name"], 3)),
+    ):
         lines.append(
             f"{row['model']} − {row['reference']} on {row['name']} ({len(row['benchmarks'])} "
             f"benchmarks): {_points(row['diff'])} [{_points(row['low'])}, {_points(row['high'])}], "
-            f"{method}-adjusted p {_p(row['p_adjusted'])}"
+            f"{tail(row)}"
         )
     significant = [row for row in comparisons if row["significant"]]
-    for row in sorted(significant, key=lambda r: (r["p_adjusted"], r["measure"], r["model"])):
+    for row in sorted(
+        significant,
+        key=lambda r: (r["family"] != "primary", r["p_adjusted"], r["measure"], r["model"]),
+    ):
         design = (
             f" (independent samples, {row['n_model']} vs {row['n_reference']} items)"
             if row["design"] == "independent"
@@ -601,13 +716,19 @@ def findings(
             f"{row['model']} − {row['reference']} on {labels.get(row['measure'], row['measure'])}"
             f"{design}: "
             f"{_format(row['diff'], row['kind'])} [{_format(row['low'], row['kind'])}, "
-            f"{_format(row['high'], row['kind'])}], {method}-adjusted p {_p(row['p_adjusted'])}"
+            f"{_format(row['high'], row['kind'])}], {tail(row)}"
         )
     rest = len(comparisons) - len(significant)
     if rest:
+        methods = sorted({SHORT_CORRECTIONS[row["correction"]] for row in comparisons})
+        after = (
+            "correction (Holm over the primary family, BH over the exploratory rest)"
+            if declared
+            else f"{methods[0]} correction"
+        )
         lines.append(
             f"{rest} of {len(comparisons)} comparisons with the reference are not significant after "
-            f"{method} correction; the forest plot shows the smallest difference each could detect (MDE)."
+            f"{after}; the forest plot shows the smallest difference each could detect (MDE)."
         )
     return lines
 

@@ -4,6 +4,9 @@ Logs are read one per worker process and reduced at once to the few fields a rep
 needs, so peak memory is about one log per worker. `.eval` logs take a fast path
 (header through Inspect, samples as plain JSON); `read_log_reference` reads through
 `inspect_ai.log.read_eval_log` and is what the fast path is tested against.
+`inspect_ai.analysis.samples_df` is not used: it is several times slower and leaves out
+outputs and score metadata (docs/reports.md, "Why not inspect_ai.analysis"); a test
+checks the frames against it.
 """
 
 from __future__ import annotations

@@ -61,10 +61,31 @@ class Interval:
         return asdict(self)
 
 
-def wilson_interval(successes: int, n: int, level: float = LEVEL) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (statsmodels)."""
+def wilson_interval(successes: float, n: float, level: float = LEVEL) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (statsmodels).
+
+    `successes` and `n` may be fractional: the clustered interval passes an effective
+    sample size.
+    """
     low, high = proportion_confint(successes, n, alpha=1 - level, method="wilson")
     return float(low), float(high)
+
+
+def effective_sample_size(mean: float, se: float, n: int, clusters: int, level: float) -> float:
+    """Korn & Graubard's (1998) degrees-of-freedom-adjusted effective sample size.
+
+    n / deff with the design effect deff = se^2 / (p(1 - p) / n), floored at 1 (a
+    clustered estimate is never credited with more information than n independent items)
+    and taken as 1 where it is undefined (p = 0 or 1: no variance to compare), then
+    scaled by (t_{n-1} / t_{C-1})^2 so that a Wilson interval on it is as wide as the few
+    clusters warrant. A binary mean with its clustered SE then gets a Wilson interval,
+    which stays inside [0, 1] where the clustered t interval does not.
+    """
+    variance = mean * (1 - mean)
+    design_effect = max(1.0, se**2 * n / variance) if variance > 0 and se > 0 else 1.0
+    quantile = 0.5 + level / 2
+    df_factor = (float(sps.t.ppf(quantile, n - 1)) / float(sps.t.ppf(quantile, clusters - 1))) ** 2
+    return n / design_effect * df_factor
 
 
 def cluster_totals(
@@ -103,9 +124,12 @@ def mean_interval(
 ) -> Interval:
     """Mean and confidence interval of per-item values.
 
-    - clustered (some cluster holds more than one item): clustered SE, t with C-1 df;
     - binary with n < 300 or a mean outside [0.1, 0.9]: Wilson (the CLT under-covers
-      there; Bowyer et al. 2025);
+      there; Bowyer et al. 2025); when clustered, on the effective sample size of the
+      clustered SE (`effective_sample_size`), so the rule and the interval see the
+      information the clusters hold, not the item count;
+    - clustered (some cluster holds more than one item): clustered SE, t with C-1 df,
+      clipped to [0, 1] for a binary measure;
     - otherwise: CLT standard error, t with n-1 df.
     """
     values = np.asarray(values, dtype=float)
@@ -116,14 +140,26 @@ def mean_interval(
     n_clusters = n if clusters is None else _factorize(clusters)[1]
     if n_clusters < n:
         se = clustered_se(values, clusters)  # type: ignore[arg-type]
+        if binary and n_clusters > 1:
+            n_eff = effective_sample_size(mean, se, n, n_clusters, level)
+            if _wilson_applies(mean, n_eff):
+                low, high = wilson_interval(mean * n_eff, n_eff, level)
+                return Interval(mean, low, high, se, n, n_clusters, "clustered-wilson")
         low, high = _t_interval(mean, se, n_clusters - 1, level)
+        if binary:  # np.clip keeps a NaN (one cluster) NaN
+            low, high = float(np.clip(low, 0.0, 1.0)), float(np.clip(high, 0.0, 1.0))
         return Interval(mean, low, high, se, n, n_clusters, "clustered-t")
     se = float(values.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-    if binary and (n < WILSON_MAX_N or not WILSON_EXTREME <= mean <= 1 - WILSON_EXTREME):
+    if binary and _wilson_applies(mean, n):
         low, high = wilson_interval(int(round(values.sum())), n, level)
         return Interval(mean, low, high, se, n, n, "wilson")
     low, high = _t_interval(mean, se, n - 1, level)
     return Interval(mean, low, high, se, n, n, "t")
+
+
+def _wilson_applies(mean: float, n: float) -> bool:
+    """The CLT under-covers a proportion at small n or near 0 or 1 (Bowyer et al. 2025)."""
+    return n < WILSON_MAX_N or not WILSON_EXTREME <= mean <= 1 - WILSON_EXTREME
 
 
 def _t_interval(mean: float, se: float, df: int, level: float) -> tuple[float, float]:
@@ -454,6 +490,17 @@ def mean_se(values: np.ndarray, clusters: Sequence[Any] | np.ndarray | None = No
     if values.size < 2:
         return math.nan
     return float(values.std(ddof=1) / math.sqrt(values.size))
+
+
+def macro_se(ses: Sequence[float]) -> float:
+    """Standard error of an unweighted mean of independent estimates (AvgS over benchmarks).
+
+    sqrt(sum SE_k^2) / K: the strata are resampled independently, as in
+    `bootstrap_macro_means`, so their variances add.
+    """
+    if not ses:
+        return math.nan
+    return math.sqrt(sum(se**2 for se in ses)) / len(ses)
 
 
 def independent_se(

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from reports import svg
+from reports.compare import SHORT_CORRECTIONS
 from reports.html import (
+    CORRECTIONS,
     diverging,
     fmt_diff,
     fmt_num,
@@ -30,6 +32,22 @@ ICC_LABELS = {
     "ICC3": "ICC(C,1) consistency",
     "ICC1": "ICC(1) one-way",
 }
+
+
+def family_label(row: dict[str, Any]) -> str:
+    """The family a comparison was corrected in, and how, short: "primary · Holm".
+
+    Short names because the comparison table is wide already.
+    """
+    return f"{row['family']} · {SHORT_CORRECTIONS[row['correction']]}"
+
+
+def families_note(families: list[dict[str, Any]]) -> str:
+    """One sentence naming every family, its correction and its size, for the page."""
+    return "; ".join(
+        f"{family['name']}: {CORRECTIONS[family['correction']]} over {family['tests']} tests"
+        for family in families
+    )
 
 
 def _finite(value: Any) -> bool:
@@ -198,9 +216,7 @@ class ViewBuilder:
         """
         panels: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = defaultdict(list)
         for row in self.analysis["aggregate_comparisons"]:
-            panels[("paired", "binary")].append(
-                (row["name"], row | {"kind": "binary", "mde": math.nan})
-            )
+            panels[("paired", "binary")].append((row["name"], row | {"kind": "binary"}))
         for row in self.analysis["comparisons"]:
             info = self.measures[row["measure"]]
             if info["kind"] == "binary" and not info["judged"]:
@@ -274,14 +290,15 @@ class ViewBuilder:
                     "measure": row["name"],
                     "model": row["model"],
                     "design": "paired",
-                    "n": "",
+                    "n": f"{row['n']} over {len(row['benchmarks'])} benchmarks",
                     "diff": fmt_diff(row["diff"], "binary"),
                     "ci": f"[{fmt_diff(row['low'], 'binary')}, {fmt_diff(row['high'], 'binary')}]",
                     "test": row["test"],
                     "p": fmt_p(row["p_value"]),
                     "p_adj": fmt_p(row["p_adjusted"]) + stars(row["p_adjusted"]),
-                    "effect": "",
-                    "mde": "",
+                    "family": family_label(row),
+                    "effect": f"h = {row['cohens_h']:+.3f}" if _finite(row["cohens_h"]) else "",
+                    "mde": fmt_diff(row["mde"], "binary").lstrip("+"),
                     "r": "",
                 }
             )
@@ -313,6 +330,7 @@ class ViewBuilder:
                     "test": row.get("test", ""),
                     "p": fmt_p(row.get("p_value")),
                     "p_adj": fmt_p(row.get("p_adjusted")) + stars(row.get("p_adjusted")),
+                    "family": family_label(row),
                     "effect": "; ".join(effects),
                     "mde": fmt_diff(row.get("mde"), kind).lstrip("+"),
                     "r": fmt_num(row.get("correlation"), 2),

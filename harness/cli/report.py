@@ -24,6 +24,14 @@ def parse_labels(values: tuple[str, ...]) -> dict[str, str]:
     return labels
 
 
+def parse_primary(values: tuple[str, ...]) -> tuple[str, ...]:
+    """`--primary` names, comma-separated or repeated, in order, without repeats."""
+    names = [name.strip() for value in values for name in value.split(",")]
+    if any(not name for name in names):
+        raise ConfigError(f"--primary expects MEASURE,... without empty names, got {values!r}")
+    return tuple(dict.fromkeys(names))
+
+
 @click.command("report")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
@@ -48,6 +56,15 @@ def parse_labels(values: tuple[str, ...]) -> dict[str, str]:
     default="holm",
     show_default=True,
     help="Multiple-comparison correction: Holm (family-wise) or Benjamini-Hochberg (false discovery rate).",
+)
+@click.option(
+    "--primary",
+    "primary",
+    multiple=True,
+    metavar="MEASURE,...",
+    help="Declare the confirmatory family: measure keys (task/scorer/metric, as in report.json) "
+    "or aggregates (AvgS, AvgC, AvgA). Holm over these, Benjamini-Hochberg over every other "
+    "comparison with the reference. Repeatable or comma-separated; default: one family.",
 )
 @click.option(
     "--seed",
@@ -93,6 +110,7 @@ def report(
     reference: str | None,
     labels: tuple[str, ...],
     correction: str,
+    primary: tuple[str, ...],
     seed: int,
     resamples: int,
     cluster_key: str,
@@ -127,6 +145,7 @@ def report(
             seed=seed,
             resamples=resamples,
             cluster_key=cluster_key or None,
+            confirmatory=parse_primary(primary),
         ),
         labels=parse_labels(labels),
         ratings=ratings,

@@ -8,7 +8,11 @@ reported with its file and cell, so a physician can fix a sheet in one pass:
 - the header, the set of codes (none unknown, missing, duplicated, or assigned to
   someone else) and the text of every prompt and response (by SHA-256) are unchanged;
 - each rating is 1-5 (`"4"`, `4.0` and `" 4 "` all read as 4) or "Unsure" (recorded as
-  missing); an empty cell, a formula, or anything else is an error.
+  missing); an empty cell, a formula, or anything else is an error;
+- a comment is text: a formula there is an error too (the ledger keeps comments, and a
+  live formula carried into a later spreadsheet is an injection);
+- a format that states its export and rater (xlsx's hidden meta sheet, Label Studio's
+  task data) must state both: a deleted cell is an error, not a pass.
 
 If anything is wrong nothing is written. Otherwise the ratings join the ledger, one
 row per response x rater x axis; re-importing a sheet replaces its earlier rows, so
@@ -31,6 +35,7 @@ from harness.io import iter_jsonl, read_json, sha256_file, write_jsonl
 from reports.review.cells import text_hash
 from reports.review.sheets import (
     FORMAT,
+    META,
     UNSURE,
     AxisRef,
     FilledSheet,
@@ -48,6 +53,9 @@ LEDGER_FIELDS = (
 STIMULI = ("prompt", "response", "reference")
 # Where a missing row is reported, per sheet format.
 TABLE_NAME = {"xlsx": "Ratings", "csv": "rows", "labelstudio": "tasks"}
+# Formats that state which export and rater a sheet belongs to, and where; a CSV sheet
+# only names its sheet id (in its Sheet column), which the manifest maps to both.
+STATED_META = {"xlsx": META, "labelstudio": "tasks[].data"}
 
 
 @dataclass(frozen=True)
@@ -107,8 +115,8 @@ def coerce_rating(value: Any) -> tuple[int | None, str | None, str | None]:
     """(rating, missing reason, error): "4", 4.0, " 4 " -> 4; "Unsure" -> missing."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, None, "missing rating (choose 1-5, or Unsure)"
-    if isinstance(value, bool):
-        return None, None, f"not a rating: {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None, None, f"not a rating: {value!r} (choose 1-5, or Unsure)"
     if isinstance(value, str):
         text = value.strip()
         if text.lower() == UNSURE.lower():
@@ -176,8 +184,18 @@ def validate(files: Sequence[Path], manifest: dict[str, Any]) -> tuple[list[Rati
             )
             continue
         for field_name, expected in (("export_id", manifest["export_id"]), ("rater", rater)):
+            if sheet.format not in STATED_META:
+                continue
             cell = sheet.meta.get(field_name)
-            if cell is not None and str(cell.value) != expected:
+            if cell is None:
+                problems.append(
+                    Problem(
+                        name,
+                        STATED_META[sheet.format],
+                        f"the sheet does not state its {field_name} (expected {expected!r})",
+                    )
+                )
+            elif str(cell.value) != expected:
                 problems.append(
                     Problem(
                         name, cell.address, f"{field_name} is {cell.value!r}, expected {expected!r}"
@@ -271,6 +289,14 @@ def _check_rows(
         comment = (
             "" if comment_cell is None or comment_cell.value is None else str(comment_cell.value)
         )
+        if comment_cell is not None and comment_cell.formula:
+            problems.append(
+                Problem(
+                    name,
+                    comment_cell.address,
+                    f"{code}: a formula is not a comment ({comment!r}); type it without the '='",
+                )
+            )
         for axis in axes:
             cell = row.get(f"rating:{axis.axis}")
             if cell is None:

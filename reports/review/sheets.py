@@ -390,7 +390,12 @@ def read_csv(path: Path, spec_columns: list[Column]) -> FilledSheet:
                 if index < len(spec_columns)
                 else f"extra:{get_column_letter(index + 1)}"
             )
-            cells[key] = Cell(f"{get_column_letter(index + 1)}{number}", csv_unguard(value))
+            # An unguarded leading "=" is a formula to every spreadsheet that opens the file.
+            cells[key] = Cell(
+                f"{get_column_letter(index + 1)}{number}",
+                csv_unguard(value),
+                value.startswith("="),
+            )
         sheet.rows.append(cells)
     ids = {row["sheet_id"].value for row in sheet.rows if "sheet_id" in row}
     if len(ids) == 1:
@@ -445,7 +450,11 @@ def write_label_studio(spec: SheetSpec, path: Path) -> None:
 
 
 def read_label_studio(path: Path, spec_columns: list[Column]) -> FilledSheet:
-    """A Label Studio JSON export (tasks with `annotations[].result[]`) as rows of cells."""
+    """A Label Studio JSON export (tasks with `annotations[].result[]`) as rows of cells.
+
+    A file edited by hand or merged from two exports can hold anything; every part that
+    is not the shape Label Studio writes is a located problem, never an exception.
+    """
     sheet = FilledSheet(path, "labelstudio", {}, [], [])
     try:
         tasks = json.loads(path.read_text(encoding="utf-8"))
@@ -460,34 +469,76 @@ def read_label_studio(path: Path, spec_columns: list[Column]) -> FilledSheet:
     sheet.header = [Cell(f"column {c.key}", c.header) for c in spec_columns]
     for index, task in enumerate(tasks):
         where = f"task[{index}]"
-        data = task.get("data", {}) if isinstance(task, dict) else {}
+        if not isinstance(task, dict):
+            sheet.problems.append((where, f"not a task object: {_short(task)}"))
+            continue
+        data = task.get("data", {})
+        if not isinstance(data, dict):
+            sheet.problems.append((f"{where}.data", f"not an object: {_short(data)}"))
+            continue
         for key in ("export_id", "sheet_id", "rater"):
-            if key in data and key not in sheet.meta:
+            if key not in data:
+                continue
+            if key not in sheet.meta:
                 sheet.meta[key] = Cell(f"{where}.data.{key}", data[key])
+            elif data[key] != sheet.meta[key].value:  # tasks of two sheets merged into one file
+                sheet.problems.append(
+                    (
+                        f"{where}.data.{key}",
+                        f"{key} is {data[key]!r}, but {sheet.meta[key].address} says "
+                        f"{sheet.meta[key].value!r}",
+                    )
+                )
         cells = {
             key: Cell(f"{where}.data.{key}", data.get(key))
             for key in ("code", "prompt", "response", "reference")
             if key in data
         }
-        annotations = (
-            [a for a in task.get("annotations", []) if not a.get("was_cancelled")]
-            if isinstance(task, dict)
-            else []
-        )
+        annotations = task.get("annotations", [])
+        if not isinstance(annotations, list):
+            sheet.problems.append((f"{where}.annotations", f"not a list: {_short(annotations)}"))
+            annotations = []
+        annotations = [
+            a for a in annotations if not (isinstance(a, dict) and a.get("was_cancelled"))
+        ]
         if len(annotations) > 1:
             sheet.problems.append((where, f"{len(annotations)} annotations; expected one per task"))
-        for result in annotations[0].get("result", []) if annotations else []:
+        results = (
+            annotations[0].get("result", [])
+            if annotations and isinstance(annotations[0], dict)
+            else []
+        )
+        for number, result in enumerate(results if isinstance(results, list) else []):
+            value = result.get("value") if isinstance(result, dict) else None
+            if not isinstance(value, dict):
+                sheet.problems.append(
+                    (
+                        f"{where}.annotations[0].result[{number}]",
+                        f"not a result object: {_short(result)}",
+                    )
+                )
+                continue
             name = result.get("from_name")
-            value = result.get("value", {})
             if "choices" in value:
                 chosen = value["choices"]
                 cells[f"rating:{name}"] = Cell(
-                    f"{where}.annotations[0].{name}", chosen[0] if len(chosen) == 1 else chosen
+                    f"{where}.annotations[0].{name}",
+                    chosen[0] if isinstance(chosen, list) and len(chosen) == 1 else chosen,
                 )
             elif "text" in value and name == "comment":
-                cells["comment"] = Cell(f"{where}.annotations[0].comment", "\n".join(value["text"]))
+                text = value["text"]
+                cells["comment"] = Cell(
+                    f"{where}.annotations[0].comment",
+                    "\n".join(map(str, text)) if isinstance(text, list) else text,
+                )
         sheet.rows.append(cells)
     return sheet
+
+
+def _short(value: Any) -> str:
+    """A value for a problem message, cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def companion_html(rater: str, texts: list[tuple[str, str, str]]) -> str:

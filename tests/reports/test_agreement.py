@@ -1,4 +1,4 @@
-"""Agreement statistics against `krippendorff`, scikit-learn and Shrout & Fleiss (1979)."""
+"""Agreement statistics against `krippendorff`, scikit-learn, Shrout & Fleiss (1979), Gwet (2014)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,50 @@ def test_alpha_interval_is_seeded_and_brackets_the_estimate() -> None:
 def test_alpha_perfect_agreement_is_one() -> None:
     row = np.array([1, 2, 3, 4, 5, 3, 2], dtype=float)
     assert agreement.krippendorff_alpha(np.vstack([row, row, row])) == pytest.approx(1.0)
+
+
+# Gwet (2014), Handbook of Inter-Rater Reliability: 4 raters, 12 units, categories 1-5
+# (irrCAC's `raw_4raters`); raters x units, NaN where a rater skipped the unit.
+GWET_4RATERS = np.array(
+    [
+        [1, 2, 3, 3, 2, 1, 4, 1, 2, np.nan, np.nan, np.nan],
+        [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, np.nan, np.nan],
+        [np.nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, 3],
+        [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, np.nan],
+    ]
+)
+
+
+def test_gwet_ac1_and_ac2_on_gwets_example() -> None:
+    """AC1 = 0.7754 (p_a 0.8182, p_e 0.1903) as published; AC2 (quadratic) as irrCAC 0.4.4
+    computes it with the 1-5 categories given (its own example omits them)."""
+    assert agreement.gwet_ac2(GWET_4RATERS, weights="identity") == pytest.approx(0.775444, abs=1e-6)
+    assert agreement.gwet_ac2(GWET_4RATERS) == pytest.approx(0.914001, abs=1e-6)
+
+
+def test_gwet_ac2_by_hand() -> None:
+    """Two raters, units (1, 1), (2, 3), (5, 5) on 1-5, weights 1 - d^2/16.
+
+    p_a = mean agreement weight = (1 + 15/16 + 1) / 3 = 47/48; pi = (1/3, 1/6, 1/6, 0, 1/3),
+    sum pi (1 - pi) = 13/18; sum of weights = 5 + 8(15/16) + 6(12/16) + 4(7/16) = 18.75, so
+    p_e = 18.75 / 20 * 13/18 = 65/96 and AC2 = (47/48 - 65/96) / (31/96) = 29/31.
+    """
+    data = np.array([[1, 2, 5], [1, 3, 5]], dtype=float)
+    assert agreement.gwet_ac2(data) == pytest.approx(29 / 31)
+    # a unit rated once is left out of p_a but counts toward the category shares
+    extra = np.array([[1, 2, 5, np.nan], [1, 3, 5, 4]], dtype=float)
+    assert agreement.gwet_ac2(extra) != pytest.approx(29 / 31)
+    assert np.isnan(agreement.gwet_ac2(np.array([[1.0, np.nan], [np.nan, 2.0]])))
+
+
+def test_gwet_ac2_resists_the_kappa_paradox() -> None:
+    """Ratings crowded at 5 with a few one-point slips: alpha collapses, AC2 does not."""
+    first = np.full(40, 5.0)
+    second = first.copy()
+    second[[3, 17, 29]] = 4.0
+    data = np.vstack([first, second])
+    assert agreement.krippendorff_alpha(data, "ordinal", agreement.SCALE) < 0.05
+    assert agreement.gwet_ac2(data) > 0.95
 
 
 @pytest.mark.parametrize("weights", ["quadratic", "linear", "none"])
@@ -107,7 +151,7 @@ def test_axis_agreement_and_judge_comparison() -> None:
         {"item": [f"u{u}" for u in range(30)], "value": np.round(np.nanmedian(data, axis=0))}
     )
     good = agreement.judge_agreement(ledger, consensus, "ddx", seed=0, resamples=200)
-    assert good is not None and good["judge_kappa"] > good["physician_kappa"] and good["z"] > 0
+    assert good is not None and good["judge_kappa"] > good["kappa_physicians"] and good["z"] > 0
     lenient = consensus.assign(value=5.0)
     bad = agreement.judge_agreement(ledger, lenient, "ddx", seed=0, resamples=200)
     assert bad is not None and bad["leniency"] > 0 and bad["judge_kappa"] < good["judge_kappa"]

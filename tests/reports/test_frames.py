@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections import defaultdict
 from dataclasses import asdict
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from inspect_ai import Task
 from inspect_ai import eval as inspect_eval
@@ -17,7 +19,13 @@ from inspect_ai.solver import generate
 from harness.errors import ConfigError, InputError
 from reports.build import ReportOptions, build_report, load_frames, resolve_inputs
 from reports.compare import Settings
-from reports.frames import LogInfo, assign_labels, score_to_float, task_designs
+from reports.frames import (
+    DIAGNOSTIC_KEYS,
+    LogInfo,
+    assign_labels,
+    score_to_float,
+    task_designs,
+)
 from reports.logs import find_logs, read_log, read_logs
 from tasks.mcq import mcq_answer
 from tests.helpers import scripted_model
@@ -219,3 +227,78 @@ def test_report_from_a_tiny_local_model(
     health = next(h for h in data["health"] if h["model"] == "hf/tiny")
     assert health["samples"] == 8
     assert json.loads((out / "report.json").read_text())["models"] == data["models"]
+
+
+def test_frames_agree_with_inspect_analysis(scripted_logs: Path, tmp_path: Path) -> None:
+    """Our `.eval` reader and frames against `inspect_ai.analysis.samples_df` on real logs.
+
+    The report reads logs with its own fast reader (docs/reports.md says why); this checks
+    it against Inspect's own dataframe reader on the scripted logs (C/I answers,
+    dict-valued judge scores, an unscored judgement, a NaN key) plus a log with three
+    epochs whose answers change between epochs: the same (log, id, epoch) rows, and the
+    same per-item values and epoch counts after reduction.
+    """
+    from inspect_ai.analysis import samples_df
+    from inspect_ai.scorer import value_to_float
+
+    calls: dict[str, int] = defaultdict(int)
+
+    def reply(messages):  # type: ignore[no-untyped-def]
+        calls[messages[-1].text] += 1
+        return (
+            "ANSWER: A" if (calls[messages[-1].text] + len(messages[-1].text)) % 3 else "ANSWER: B"
+        )
+
+    dataset = MemoryDataset(
+        [Sample(id=f"e{i}", input=f"Item {i} ?" + "?" * i, choices=["x", "y"], target="A")
+         for i in range(5)]
+    )  # fmt: skip
+    task = Task(name="epochs", dataset=dataset, solver=generate(), scorer=mcq_answer(), epochs=3)
+    inspect_eval(task, model=scripted_model(reply), log_dir=str(tmp_path), display="none")
+    paths = [*sorted(scripted_logs.glob("*.eval")), *tmp_path.glob("*.eval")]
+    frames = load_frames(resolve_inputs(paths, None), {}, None)
+    of_log = {info.record.eval_id: (info.label, info.record.task) for info in frames.logs}
+
+    reference = samples_df([str(path) for path in paths], quiet=True)
+    to_float = value_to_float()
+    rows = []  # (label, task, scorer, metric, sample_id, epoch, value)
+    metrics: dict[tuple[str, str], set[str]] = defaultdict(set)
+    unscored = []
+    for record in reference.to_dict("records"):
+        label, task_name = of_log[record["eval_id"]]
+        key = (label, task_name, str(record["id"]), int(record["epoch"]))
+        for column, raw in record.items():
+            if not column.startswith("score_") or pd.isna(raw):
+                continue
+            scorer = column.removeprefix("score_")
+            value = json.loads(raw) if isinstance(raw, str) and raw.startswith("{") else raw
+            if isinstance(value, dict):
+                for metric, number in value.items():
+                    if metric.startswith("crit_") or metric in DIAGNOSTIC_KEYS:
+                        continue
+                    metrics[(task_name, scorer)].add(metric)
+                    rows.append((*key[:2], scorer, metric, *key[2:], to_float(number)))
+            else:
+                rows.append((*key[:2], scorer, scorer, *key[2:], to_float(value)))
+        if task_name == "clinical_cases" and pd.isna(record["score_toy_judge"]):
+            unscored.append(key)
+    for label, task_name, sample_id, epoch in unscored:  # missing on every metric
+        for metric in metrics[(task_name, "toy_judge")]:
+            rows.append((label, task_name, "toy_judge", metric, sample_id, epoch, math.nan))
+    expected = pd.DataFrame(
+        rows, columns=["label", "task", "scorer", "metric", "sample_id", "epoch", "value"]
+    )
+    keys = ["label", "task", "scorer", "metric", "sample_id"]
+    expected = (
+        expected.groupby(keys).agg(value=("value", "mean"), epochs=("value", "count")).reset_index()
+    )
+    ours = frames.items[[*keys, "value", "epochs"]].sort_values(keys).reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        ours, expected.sort_values(keys).reset_index(drop=True), check_dtype=False
+    )
+    assert set(expected["epochs"]) == {0, 1, 3}  # the unscored item, one epoch, three
+    assert 0 < expected.loc[expected.task == "epochs", "value"].mean() < 1
+    # every (log, id, epoch) Inspect lists is a sample of ours, and no more
+    listed = {(r["eval_id"], str(r["id"]), int(r["epoch"])) for r in reference.to_dict("records")}
+    read = {(i.record.eval_id, s.id, s.epoch) for i in frames.logs for s in i.record.samples}
+    assert listed == read

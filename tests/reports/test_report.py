@@ -19,6 +19,7 @@ from reports import html as report_html
 from reports.build import ReportOptions, build_report
 from reports.compare import Settings
 from tests.reports.conftest import ITEMS, PLANTED_SCRIPT
+from tests.reports.report_keys import P_VALUE_KEYS, check_p_keys
 
 SECTIONS = (
     "findings",
@@ -116,18 +117,7 @@ def test_report_numbers(built: tuple[Path, dict[str, Any]], scripted_logs: Path)
         assert f"clinical_cases/toy_judge/{diagnostic}" not in keys
     assert "clinical_cases/toy_judge/overall" in keys
 
-    # every p-value lives under a key starting with "p" and is a probability
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key.startswith("p") and isinstance(value, float):
-                    assert 0.0 <= value <= 1.0, key
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(stored)
+    assert check_p_keys(stored) == P_VALUE_KEYS
     comparisons = [c for c in data["comparisons"] if c["measure"] == "medqa/mcq_answer/mcq_answer"]
     assert {c["model"] for c in comparisons} == {"mockllm/diq", "mockllm/full"}
     for row in comparisons:
@@ -143,6 +133,33 @@ def test_report_numbers(built: tuple[Path, dict[str, Any]], scripted_logs: Path)
         a for a in data["aggregates"] if a["name"] == "AvgS" and a["model"] == "mockllm/diq"
     )
     assert avgs["benchmarks"] == ["medqa", "pubmedqa"] and "medmcqa" in avgs["missing"]
+    # the aggregate comparison has an MDE and an effect size, like a benchmark's row
+    from reports.stats import cohens_h, minimum_detectable_effect
+
+    members = [
+        next(c for c in comparisons if c["model"] == "mockllm/diq")
+        if task == "medqa"
+        else next(
+            c
+            for c in data["comparisons"]
+            if c["measure"] == f"{task}/mcq_answer/mcq_answer" and c["model"] == "mockllm/diq"
+        )
+        for task in avgs["benchmarks"]
+    ]
+    aggregate = next(
+        a
+        for a in data["aggregate_comparisons"]
+        if a["name"] == "AvgS" and a["model"] == "mockllm/diq"
+    )
+    se = math.sqrt(sum(m["se"] ** 2 for m in members)) / len(members)
+    assert aggregate["se"] == pytest.approx(se) and aggregate["mde"] == pytest.approx(
+        minimum_detectable_effect(se)
+    )
+    assert aggregate["n"] == sum(m["n"] for m in members)
+    reference = next(
+        a for a in data["aggregates"] if a["name"] == "AvgS" and a["model"] == "mockllm/random"
+    )
+    assert aggregate["cohens_h"] == pytest.approx(cohens_h(avgs["mean"], reference["mean"]))
     health = {(h["model"], h["task"]): h for h in data["health"]}
     assert health[("mockllm/random", "medqa")]["format_failures"] == 2
     assert health[("mockllm/random", "clinical_cases")]["unscored"]["toy_judge"]["count"] == 1
@@ -226,6 +243,68 @@ def test_cli_report(scripted_logs: Path, tmp_path: Path) -> None:
         main, ["report", str(scripted_logs), "--out", str(tmp_path / "x"), "--reference", "nope"]
     )
     assert bad.exit_code == 2 and "not a model in the logs" in bad.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_default_families(built: tuple[Path, dict[str, Any]]) -> None:
+    """No --primary: every comparison with the reference is one family, the aggregates another."""
+    from reports.stats import adjust_pvalues
+
+    _, data = built
+    families = {f["name"]: f for f in data["families"]}
+    assert list(families) == ["vs reference", "aggregates", "all pairs"]
+    assert {f["correction"] for f in data["families"]} == {"holm"}
+    rows = data["comparisons"]
+    assert families["vs reference"]["tests"] == len(rows)
+    assert [r["p_adjusted"] for r in rows] == pytest.approx(
+        adjust_pvalues([r["p_value"] for r in rows], "holm"), nan_ok=True
+    )
+    assert {(r["family"], r["correction"]) for r in data["aggregate_comparisons"]} == {
+        ("aggregates", "holm")
+    }
+
+
+def test_primary_family_is_holm_and_the_rest_bh(scripted_logs: Path, tmp_path: Path) -> None:
+    """--primary: Holm over the named measures and aggregates, BH over the other comparisons."""
+    from statsmodels.stats.multitest import multipletests
+
+    primary = "medqa/mcq_answer/mcq_answer,AvgS"
+    result = CliRunner().invoke(
+        main,
+        ["report", str(scripted_logs), "--out", str(tmp_path / "r"), "--resamples", "199",
+         "--reference", "mockllm/random", "--primary", primary,
+         "--primary", "clinical_cases/toy_judge/overall"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert check_p_keys(data) == P_VALUE_KEYS
+    assert data["settings"]["confirmatory"] == [
+        *primary.split(","),
+        "clinical_cases/toy_judge/overall",
+    ]
+    families = {f["name"]: f for f in data["families"]}
+    assert list(families) == ["primary", "exploratory", "all pairs"]
+    assert [f["correction"] for f in data["families"]] == ["holm", "bh", "holm"]
+    assert families["primary"]["members"] == sorted(data["settings"]["confirmatory"])
+    rows = data["comparisons"] + data["aggregate_comparisons"]
+    for name, method in (("primary", "holm"), ("exploratory", "fdr_bh")):
+        chosen = [r for r in rows if r["family"] == name]
+        assert len(chosen) == families[name]["tests"]
+        assert [r["p_adjusted"] for r in chosen] == pytest.approx(
+            list(multipletests([r["p_value"] for r in chosen], method=method)[1])
+        )
+    assert families["primary"]["tests"] == 3 * 2  # two models vs the reference
+    assert any(line.endswith("(primary)") for line in data["findings"])
+    page = (tmp_path / "r" / "index.html").read_text()
+    assert "primary family (medqa/mcq_answer/mcq_answer, AvgS" in " ".join(page.split())
+    assert "primary · Holm" in page and "exploratory · BH" in page
+    bad = CliRunner().invoke(
+        main,
+        ["report", str(scripted_logs), "--out", str(tmp_path / "x"), "--primary", "medqa,AvgZ"],
+    )
+    assert (
+        bad.exit_code == 2 and "--primary names no measure or aggregate: medqa, AvgZ" in bad.output
+    )
     assert not (tmp_path / "x").exists()
 
 

@@ -28,6 +28,7 @@ from reports.review.importer import (
     read_ledger,
 )
 from tests.reports.conftest import FORMULA, PLANTED_SCRIPT
+from tests.reports.report_keys import P_VALUE_KEYS, check_p_keys
 
 RATERS = ("ann", "ben", "cas")
 
@@ -235,6 +236,8 @@ def test_corrupted_sheets_list_every_problem_and_import_nothing(
     sheet = book["Ratings"]
     codes = manifest["sheets"]["ann"]["codes"]
     sheet["C2"] = "Edited response"  # protected stimulus
+    sheet["B8"] = str(sheet["B8"].value) + " (clarified)"  # protected prompt
+    sheet["F9"] = '=HYPERLINK("http://evil.example","x")'  # a formula comment
     sheet["D3"] = 7  # out of range
     sheet["E4"] = None  # missing
     sheet["A5"] = "RXXXXXX"  # unknown code
@@ -243,6 +246,9 @@ def test_corrupted_sheets_list_every_problem_and_import_nothing(
     other = next(c for c in manifest["sheets"]["ben"]["codes"] if c not in codes)
     sheet["A7"] = other  # someone else's item
     book.save(paths["ann"])
+    book = openpyxl.load_workbook(paths["cas"])
+    book["_meta"]["A4"] = None  # the rater row's key: the meta cell is gone
+    book.save(paths["cas"])
     duplicate = tmp_path / "ben-again.xlsx"
     shutil.copy(paths["ben"], duplicate)
     ledger = tmp_path / "ledger.jsonl"
@@ -259,8 +265,11 @@ def test_corrupted_sheets_list_every_problem_and_import_nothing(
         ("Ratings!A5", "unknown code 'RXXXXXX'"),
         ("Ratings!D6", "a formula is not a rating"),
         ("Ratings!A7", f"{other} was assigned to"),
+        ("Ratings!B8", "protected prompt text"),
+        ("Ratings!F9", "a formula is not a comment"),
         ("ann.xlsx: Ratings", f"missing row for code {codes[3]}"),
         ("ben-again.xlsx", "duplicate rater 'ben'"),
+        ("cas.xlsx: _meta", "does not state its rater (expected 'cas')"),
     ]
     for where, what in expected:
         assert any(where in m and what in m for m in messages), (where, what, "\n".join(messages))
@@ -277,6 +286,146 @@ def test_corrupted_sheets_list_every_problem_and_import_nothing(
         and "Ratings!D3" in result.output
     )
     assert not ledger.exists()
+
+
+def _problems(export: Path, files: list[Path], ledger: Path) -> list[str]:
+    """Every problem an import reports; the import must write nothing."""
+    with pytest.raises(ReviewImportError) as caught:
+        import_sheets(export, files, ledger)
+    assert not ledger.exists()
+    return [str(p) for p in caught.value.problems]
+
+
+def _assert_listed(messages: list[str], expected: list[tuple[str, str]]) -> None:
+    for where, what in expected:
+        assert any(where in m and what in m for m in messages), (where, what, "\n".join(messages))
+    assert len(messages) == len(expected), "\n".join(messages)
+
+
+def test_corrupted_csv_lists_every_problem_and_imports_nothing(
+    frames: Frames, rubric_file: Path, tmp_path: Path
+) -> None:
+    """Columns: A Sheet, B Code, C Prompt, D Response, E/F ratings, G Comment."""
+    manifest = _export(frames, tmp_path / "exp", rubric_file, format="csv")
+    sheets: dict[str, list[list[str]]] = {}
+    for rater in RATERS:
+        source = tmp_path / "exp" / "raters" / f"{rater}.csv"
+        with source.open(encoding="utf-8-sig", newline="") as handle:
+            sheets[rater] = list(csv.reader(handle))
+        for record in sheets[rater][1:]:
+            record[-3:] = ["4", "3", "ok"]
+    ann = sheets["ann"]
+    ann[1][2] += " (clarified)"  # C2: protected prompt
+    ann[2][4] = "=2+2"  # E3: formula rating
+    ann[3][6] = '=HYPERLINK("http://evil.example","x")'  # G4: formula comment
+    ann[4][5] = "9"  # F5: out of range
+    ann[5] = ann[5][:5]  # row 6 lost its safety rating and comment cells
+    ann[6].append("stray")  # H7: outside the table
+    ann[0][6] = "Notes"  # G1: header
+    ann[7][0] = manifest["sheets"]["ben"]["sheet_id"]  # A8: a row of another sheet
+    files = []
+    for rater, records in sheets.items():
+        target = tmp_path / f"{rater}.csv"
+        with target.open("w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle).writerows(records)
+        files.append(target)
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    messages = _problems(tmp_path / "exp", [*files, binary, empty], tmp_path / "ledger.jsonl")
+    _assert_listed(
+        messages,
+        [
+            ("ann.csv: Sheet column", "rows name several sheets"),
+            ("ann.csv: meta", "no sheet id"),
+            ("binary.csv: file", "cannot read as UTF-8 CSV"),
+            ("empty.csv: file", "the file is empty"),
+        ],
+    )
+    # one sheet id again: every cell-level problem of the sheet is listed at once
+    ann[7][0] = ann[1][0]
+    with files[0].open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows(ann)
+    code = ann[5][1]
+    messages = _problems(tmp_path / "exp", files, tmp_path / "ledger.jsonl")
+    _assert_listed(
+        messages,
+        [
+            ("ann.csv: G1", "header changed: 'Notes'"),
+            ("ann.csv: C2", "protected prompt text"),
+            ("ann.csv: E3", "a formula is not a rating"),
+            ("ann.csv: G4", "a formula is not a comment"),
+            ("ann.csv: F5", "out of range: 9.0"),
+            ("ann.csv: B6", f"{code}: no Safety check rating"),
+            ("ann.csv: H7", "unexpected content outside the table"),
+        ],
+    )
+
+
+def test_corrupted_label_studio_lists_every_problem_and_imports_nothing(
+    frames: Frames, rubric_file: Path, tmp_path: Path
+) -> None:
+    _export(frames, tmp_path / "exp", rubric_file, format="labelstudio")
+    exports = {}
+    for rater in RATERS:
+        tasks = json.loads((tmp_path / "exp" / "raters" / f"{rater}.labelstudio.json").read_text())
+        for task in tasks:
+            task["annotations"] = [{"result": [
+                {"from_name": "ddx", "value": {"choices": ["3"]}},
+                {"from_name": "safety", "value": {"choices": ["5"]}},
+            ]}]  # fmt: skip
+        exports[rater] = tasks
+    ann = exports["ann"]
+    ann[0]["data"]["prompt"] += " (clarified)"  # protected prompt
+    ann[1]["annotations"][0]["result"][0]["value"]["choices"] = ["3", "4"]  # two choices
+    ann[2]["annotations"].append(copy.deepcopy(ann[2]["annotations"][0]))  # two annotations
+    ann[3]["annotations"][0]["result"].pop()  # no safety rating
+    ann[4]["data"]["rater"] = "ben"  # a task of another sheet's rater
+    ann[5]["annotations"][0]["result"][1]["value"]["choices"] = ["0"]  # out of range
+    for task in exports["ben"]:
+        del task["data"]["export_id"]  # the export id is gone from every task
+    cas_codes = [t["data"]["code"] for t in exports["cas"]]
+    exports["cas"][0] = "not a task"
+    exports["cas"][1]["data"] = ["not", "a", "mapping"]
+    exports["cas"][2]["annotations"] = "none"
+    exports["cas"][3]["annotations"][0]["result"][0] = ["ddx", "3"]
+    files = []
+    for rater, tasks in exports.items():
+        target = tmp_path / f"{rater}.json"
+        target.write_text(json.dumps(tasks))
+        files.append(target)
+    not_a_list = tmp_path / "object.json"
+    not_a_list.write_text(json.dumps({"tasks": []}))
+    truncated = tmp_path / "truncated.json"
+    truncated.write_text(json.dumps(exports["ann"])[:-40])
+    ann_codes = [t["data"]["code"] for t in ann]
+    messages = _problems(
+        tmp_path / "exp", [*files, not_a_list, truncated], tmp_path / "ledger.jsonl"
+    )
+    _assert_listed(
+        messages,
+        [
+            ("ann.json: task[0].data.prompt", "protected prompt text"),
+            ("ann.json: task[1].annotations[0].ddx", "not a rating: ['3', '4']"),
+            ("ann.json: task[2]", "2 annotations; expected one per task"),
+            ("ann.json: task[3].data.code", f"{ann_codes[3]}: no Safety check rating"),
+            ("ann.json: task[4].data.rater", "rater is 'ben', but task[0].data.rater says 'ann'"),
+            ("ann.json: task[5].annotations[0].safety", "out of range"),
+            ("ben.json: tasks[].data", "does not state its export_id"),
+            ("cas.json: task[0]", "not a task object"),
+            ("cas.json: tasks", f"missing row for code {cas_codes[0]}"),
+            ("cas.json: task[1].data", "not an object"),
+            ("cas.json: tasks", f"missing row for code {cas_codes[1]}"),
+            ("cas.json: task[2].annotations", "not a list"),
+            ("cas.json: task[2].data.code", f"{cas_codes[2]}: no Differential diagnosis rating"),
+            ("cas.json: task[2].data.code", f"{cas_codes[2]}: no Safety check rating"),
+            ("cas.json: task[3].annotations[0].result[0]", "not a result object"),
+            ("cas.json: task[3].data.code", f"{cas_codes[3]}: no Differential diagnosis rating"),
+            ("object.json: file", "expected a JSON list of tasks"),
+            ("truncated.json: file", "cannot read as JSON"),
+        ],
+    )
 
 
 def test_csv_and_label_studio_round_trips(
@@ -373,6 +522,7 @@ def test_cli_export_and_report_with_ratings(
     assert judge["ddx"]["n_items"] > 0
     assert set(data["agreement"]["human_means"]["ddx"][0]) >= {"model", "mean", "low", "high"}
     assert "Judge vs physicians" in (report / "index.html").read_text()
+    assert check_p_keys(data) == P_VALUE_KEYS  # the agreement section keeps the convention
     again = CliRunner().invoke(
         main,
         [

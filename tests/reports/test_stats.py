@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint
 
 from reports import stats
 
@@ -51,9 +52,47 @@ def test_clustered_se_matches_inspect_stderr() -> None:
     ]
     inspect_value = stderr(cluster="case")(scores)
     assert stats.clustered_se(values, clusters) == pytest.approx(inspect_value)
-    interval = stats.mean_interval(values, binary=True, clusters=clusters)
+    interval = stats.mean_interval(values, binary=False, clusters=clusters)
     assert interval.method == "clustered-t" and interval.clusters == 40
     assert interval.se == pytest.approx(inspect_value)
+    expected = sps.t.interval(0.95, 39, loc=values.mean(), scale=inspect_value)
+    assert (interval.low, interval.high) == pytest.approx(expected)
+
+
+def test_clustered_binary_interval_stays_in_unit_range() -> None:
+    """28/30 correct, both misses in one of 10 cases: clustered t gave [0.78, 1.084]."""
+    values = np.array([1.0] * 28 + [0.0] * 2)
+    clusters = np.repeat(np.arange(10), 3)
+    interval = stats.mean_interval(values, binary=True, clusters=clusters)
+    assert interval.method == "clustered-wilson" and interval.se == pytest.approx(1 / 15)
+    # Korn & Graubard (1998): n* = p(1-p) / se^2, times (t_{n-1} / t_{C-1})^2
+    p = 28 / 30
+    n_eff = p * (1 - p) / (1 / 15) ** 2 * (sps.t.ppf(0.975, 29) / sps.t.ppf(0.975, 9)) ** 2
+    assert n_eff == pytest.approx(11.44, abs=0.01)
+    low, high = proportion_confint(p * n_eff, n_eff, method="wilson")
+    assert (interval.low, interval.high) == pytest.approx((low, high))
+    assert 0 <= interval.low < p < interval.high <= 1
+    # wider than the Wilson interval that ignores the cases
+    naive = stats.mean_interval(values, binary=True)
+    assert interval.low < naive.low and interval.high - interval.low > naive.high - naive.low
+    # all correct: no variance, design effect 1, the upper end is exactly 1
+    perfect = stats.mean_interval(np.ones(30), binary=True, clusters=clusters)
+    assert perfect.method == "clustered-wilson" and perfect.high == 1.0 and perfect.low < 1.0
+
+
+def test_large_clustered_binary_interval_is_clipped_t() -> None:
+    """Enough effective items and a mean inside [0.1, 0.9]: clustered t, within [0, 1]."""
+    rng = np.random.default_rng(3)
+    clusters = np.repeat(np.arange(600), 2)
+    values = (rng.random(1200) < 0.5).astype(float)
+    interval = stats.mean_interval(values, binary=True, clusters=clusters)
+    assert interval.method == "clustered-t"
+    se = stats.clustered_se(values, clusters)
+    assert (interval.low, interval.high) == pytest.approx(
+        sps.t.interval(0.95, 599, loc=values.mean(), scale=se)
+    )
+    single = stats.mean_interval(np.array([1.0, 0.0]), binary=True, clusters=[0, 0])
+    assert math.isnan(single.low) and math.isnan(single.high)
 
 
 def test_mcnemar_21_vs_9() -> None:
@@ -178,6 +217,11 @@ def test_stratified_macro_mean_bootstrap() -> None:
     # variance of a mean of two independent means: (v1/n1 + v2/n2) / 4
     expected = (first.var() / 200 + second.var() / 50) / 4
     assert draws.var() == pytest.approx(expected, rel=0.1)
+    # the analytic SE of the macro mean (for the aggregates' MDE) agrees with the bootstrap
+    se = stats.macro_se([stats.mean_se(first), stats.mean_se(second)])
+    assert se == pytest.approx(math.sqrt(expected), rel=0.02)
+    assert draws.std() == pytest.approx(se, rel=0.05)
+    assert math.isnan(stats.macro_se([]))
 
 
 def test_stratified_sign_flip_single_stratum_equals_paired_test() -> None:
@@ -331,3 +375,106 @@ def test_independent_se_cohens_d_and_mde_against_scipy_and_statsmodels() -> None
     assert stats.independent_se(a, b, clusters, None) == pytest.approx(
         math.sqrt(stats.clustered_se(a, clusters) ** 2 + (b.std(ddof=1) / math.sqrt(45)) ** 2)
     )
+
+
+# ------------------------------------------------- fast paths against naive references
+
+
+def _enumerated_sign_flip(strata: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """Every sign pattern of every unit: the macro-average of per-stratum mean differences."""
+    scaled = np.concatenate([s / (c.sum() * len(strata)) for s, c in strata])
+    observed = scaled.sum()
+    null = np.array(list(itertools.product((1.0, -1.0), repeat=len(scaled)))) @ scaled
+    greater = (null >= observed - 1e-12).mean()
+    less = (null <= observed + 1e-12).mean()
+    return float(min(1.0, 2 * min(greater, less)))
+
+
+@pytest.mark.parametrize("data", ["discrete", "continuous"])
+def test_clustered_paired_permutation_matches_full_enumeration(data: str) -> None:
+    """18 cases of unequal size: the random paths against all 2^18 sign patterns."""
+    rng = np.random.default_rng(40 if data == "discrete" else 41)
+    sizes = rng.integers(1, 4, 18)
+    clusters = np.repeat(np.arange(18), sizes)
+    if data == "discrete":  # binary pairs: few distinct |cluster sums|, the binomial path
+        a = (rng.random(len(clusters)) < 0.7).astype(float)
+        b = (rng.random(len(clusters)) < 0.5).astype(float)
+    else:
+        a = rng.normal(0.4, 1, len(clusters))
+        b = rng.normal(0.0, 1, len(clusters))
+    exact = _enumerated_sign_flip([stats.cluster_totals(a - b, clusters)])
+    ours = stats.paired_permutation_pvalue(a, b, clusters=clusters, resamples=20000, seed=4)
+    assert 0.0005 < exact < 0.9
+    assert _close_monte_carlo(ours, exact, 20000)
+
+
+def test_multi_stratum_sign_flip_matches_full_enumeration() -> None:
+    """Two strata of different sizes, weighted equally (AvgS of two benchmarks)."""
+    rng = np.random.default_rng(42)
+    first = rng.integers(-1, 2, 7).astype(float)
+    second = rng.normal(0.3, 1, 5)
+    strata = [stats.cluster_totals(first, None), stats.cluster_totals(second, None)]
+    # 12 units, 4,096 patterns: the exact branch, identical to the enumeration
+    assert stats.sign_flip_pvalue(strata, 9999, 0) == pytest.approx(_enumerated_sign_flip(strata))
+    # 18 units (clustered second stratum) with fewer resamples than patterns: random flips
+    third = rng.normal(0.25, 1, 22)
+    clusters = np.repeat(np.arange(11), 2)
+    strata = [stats.cluster_totals(first, None), stats.cluster_totals(third, clusters)]
+    exact = _enumerated_sign_flip(strata)
+    assert 0.0005 < exact < 0.9
+    assert _close_monte_carlo(stats.sign_flip_pvalue(strata, 20000, 1), exact, 20000)
+
+
+def test_discordant_odds_ratio_interval_matches_clopper_pearson() -> None:
+    """The odds-ratio CI is statsmodels' Clopper-Pearson ("beta") interval mapped by p/(1-p)."""
+    a = np.array([1] * 17 + [0] * 6 + [1] * 40 + [0] * 12, dtype=float)
+    b = np.array([0] * 17 + [1] * 6 + [1] * 40 + [0] * 12, dtype=float)
+    result = stats.mcnemar_exact(a, b)
+    low, high = proportion_confint(17, 23, alpha=0.05, method="beta")
+    assert result.odds_ratio_low == pytest.approx(low / (1 - low))
+    assert result.odds_ratio_high == pytest.approx(high / (1 - high))
+    # no b-only wins: the upper end is unbounded, as the proportion's reaches 1
+    one_sided = stats.mcnemar_exact(np.ones(5), np.zeros(5))
+    assert one_sided.odds_ratio_high == math.inf and one_sided.odds_ratio == math.inf
+    low, _ = proportion_confint(5, 5, alpha=0.05, method="beta")
+    assert one_sided.odds_ratio_low == pytest.approx(low / (1 - low))
+
+
+def _naive_cluster_bootstrap(
+    sums: np.ndarray, counts: np.ndarray, resamples: int, rng: np.random.Generator
+) -> np.ndarray:
+    """One resample at a time: draw clusters with replacement, take the ratio mean."""
+    draws = np.empty(resamples)
+    for i in range(resamples):
+        index = rng.integers(0, len(sums), len(sums))
+        draws[i] = sums[index].sum() / counts[index].sum()
+    return draws
+
+
+def test_cluster_bootstrap_gather_path_equals_naive_loop() -> None:
+    """Continuous values: the vectorized gather consumes the seed exactly as the loop does."""
+    rng = np.random.default_rng(43)
+    clusters = np.repeat(np.arange(60), rng.integers(1, 4, 60))
+    sums, counts = stats.cluster_totals(rng.normal(0.2, 1, len(clusters)), clusters)
+    fast = stats.bootstrap_macro_means([(sums, counts)], 3000, seed=5)
+    naive = _naive_cluster_bootstrap(sums, counts, 3000, np.random.default_rng(5))
+    np.testing.assert_array_equal(fast, naive)
+
+
+def test_cluster_bootstrap_multinomial_path_matches_naive_loop() -> None:
+    """Binary items in cases of 1-3: few distinct (sum, count) pairs take the multinomial
+    path, which draws differently but must have the naive loop's distribution."""
+    rng = np.random.default_rng(44)
+    clusters = np.repeat(np.arange(200), rng.integers(1, 4, 200))
+    values = (rng.random(len(clusters)) < 0.6).astype(float)
+    sums, counts = stats.cluster_totals(values, clusters)
+    assert len(np.unique(np.column_stack([sums, counts]), axis=0)) * 4 <= len(sums)
+    fast = stats.bootstrap_macro_means([(sums, counts)], 20000, seed=6)
+    naive = _naive_cluster_bootstrap(sums, counts, 20000, np.random.default_rng(7))
+    assert fast.mean() == pytest.approx(naive.mean(), abs=5e-4)
+    assert fast.std() == pytest.approx(naive.std(), rel=0.03)
+    quantiles = [2.5, 50, 97.5]
+    assert np.percentile(fast, quantiles) == pytest.approx(
+        np.percentile(naive, quantiles), abs=0.004
+    )
+    assert sps.ks_2samp(fast, naive).pvalue > 0.001
