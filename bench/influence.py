@@ -41,7 +41,7 @@ from selection.influence.batching import Batch, collate, per_sample_loss
 from selection.influence.fast import ReverseContraction
 from selection.influence.gradient import validation_gradient
 from selection.influence.jvp import eager_attention, jvp_scores
-from selection.influence.params import resolve_parameter_set
+from selection.influence.params import is_linear, resolve_parameter_set
 from selection.influence.reference import per_sample_scores, vmap_scores
 from selection.options import PARAMETER_SETS
 
@@ -105,9 +105,12 @@ def build(args: argparse.Namespace) -> tuple[Any, Batch, Batch, Any, dict]:
 
 
 def methods(
-    model: LlamaForCausalLM, pset: Any, gradient: dict, skip: set[str]
+    model: LlamaForCausalLM,
+    pset: Any,
+    gradient: dict,
+    contraction: ReverseContraction,
+    skip: set[str],
 ) -> dict[str, Callable[[Batch], Any]]:
-    contraction = ReverseContraction(model, pset, gradient).__enter__()
 
     def forward(batch: Batch) -> Any:
         with torch.no_grad():
@@ -201,23 +204,70 @@ def peak_memory(
     return {name: round(tensor_peak_mib(fn, batch, device), 1) for name, fn in table.items()}
 
 
-def flop_floor(model: LlamaForCausalLM, pset: Any, args: argparse.Namespace) -> dict[str, float]:
-    """Matmul FLOPs of forward and fast path per sample (attention included, causal)."""
+def input_gradient_flags(
+    contraction: ReverseContraction, model: Any, batch: Batch
+) -> dict[str, bool]:
+    """Which linear layers the fast path's backward gives an input gradient, from one call.
+
+    The backward starts at the first module of the set (its output becomes a leaf), so
+    everything upstream of it (embeddings, and for `mlp` all of layer 0's attention) has
+    no input gradient, and neither has a set module whose input does not depend on one.
+    A pre-hook sees each linear's input as the fast path feeds it, after the set's
+    hooks have replaced upstream outputs: it needs a gradient exactly when the backward
+    computes one.
+    """
+    flags: dict[str, bool] = {}
+    handles = [
+        module.register_forward_pre_hook(
+            lambda _, inputs, name=name: flags.__setitem__(name, bool(inputs[0].requires_grad))
+        )
+        for name, module in model.named_modules()
+        if is_linear(module)
+    ]
+    try:
+        contraction.scores(batch)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return flags
+
+
+def flop_floor(
+    model: LlamaForCausalLM, pset: Any, flags: dict[str, bool], args: argparse.Namespace
+) -> dict[str, float]:
+    """Matmul FLOPs of forward and fast path per sample (attention included, causal).
+
+    Fast path = forward + the input-gradient backward of what lies downstream of the set
+    (`flags`; the attention core of a layer is differentiated when its `o_proj` input
+    needs a gradient) + one GEMM against G per linear of the set. Embedding rows, norms
+    and biases of `all` cost elementwise work only and are left out.
+    """
     config = model.config
     tokens, kept = args.seq_len, args.seq_len - args.prompt_tokens
+    head_module = model.get_output_embeddings()
+    modules = dict(model.named_modules())
+
+    def rows(name: str) -> int:
+        """Tokens a linear runs on: the vocabulary projection only at completion positions."""
+        return kept if modules[name] is head_module else tokens
+
     block = sum(p.numel() for n, p in model.named_parameters() if ".layers." in n and p.dim() == 2)
     head = config.vocab_size * config.hidden_size
-    attention = (
-        2 * config.num_hidden_layers * tokens * tokens * config.hidden_size
-    )  # QK^T + AV, causal half
-    forward = 2 * block * tokens + 2 * head * kept + attention
-    first_qkv = sum(
-        p.numel()
-        for n, p in model.named_parameters()
-        if any(n.startswith(f"model.layers.0.self_attn.{k}_proj.") for k in "qkv")
+    per_layer_attention = 2 * tokens * tokens * config.hidden_size  # QK^T + AV, causal half
+    forward = 2 * block * tokens + 2 * head * kept + config.num_hidden_layers * per_layer_attention
+    backward_inputs = sum(
+        2 * modules[name].weight.numel() * rows(name) for name, needed in flags.items() if needed
     )
-    backward_inputs = 2 * (block - first_qkv) * tokens + 2 * head * kept + 2 * attention
-    contraction = 2 * pset.numel * tokens
+    backward_inputs += sum(
+        2 * per_layer_attention
+        for name, needed in flags.items()
+        if needed and name.endswith("self_attn.o_proj")
+    )
+    contraction = sum(
+        2 * site.module.weight.numel() * rows(site.name)
+        for site in pset.sites
+        if is_linear(site.module) and "weight" in site.local
+    )
     return {"forward_flop": forward, "fast_flop": forward + backward_inputs + contraction}
 
 
@@ -245,7 +295,8 @@ def main() -> None:
         skip |= {"per_sample_loop", "vmap"}  # a 1.24B-parameter gradient per sample does not fit
 
     model, pool, _, pset, gradient = build(args)
-    table = methods(model, pset, gradient, skip)
+    contraction = ReverseContraction(model, pset, gradient).__enter__()
+    table = methods(model, pset, gradient, contraction, skip)
     seconds = time_methods(table, pool, args.rounds, args.device)
     forward = seconds["forward"]
     result: dict[str, Any] = {
@@ -261,7 +312,10 @@ def main() -> None:
     for name in ("fast", "jvp", "per_sample_loop", "vmap", "train_step"):
         if name in seconds:
             result[f"{name}_x_forward"] = seconds[name] / forward
-    floor = flop_floor(model, pset, args)
+    first = Batch(
+        *(getattr(pool, f)[:1] for f in ("ids", "input_ids", "attention_mask", "targets"))
+    )
+    floor = flop_floor(model, pset, input_gradient_flags(contraction, model, first), args)
     result["flop_floor_fast_x_forward"] = floor["fast_flop"] / floor["forward_flop"]
     if "per_sample_loop" in seconds:
         result["fast_speedup_vs_per_sample_loop"] = seconds["per_sample_loop"] / seconds["fast"]

@@ -1,14 +1,23 @@
 """Decontamination against evaluation texts, and near-duplicate removal inside the pool.
 
-Three filters, applied in this order and each reported with counts:
+Both sides are compared line by line with option labels stripped (`A) `, `(B) `, `C. ` at
+the start of a line), because pools fold options into the question as labelled lines
+while benchmark texts list them bare; whatever the labels, the same item must compare
+equal. Three filters, applied in this order and each reported with counts:
 
-1. exact match: a record's question (or its upstream MCQ stem, `meta["source_question"]`)
-   equals an evaluation question after normalization (case, punctuation, whitespace,
-   Unicode width); texts shorter than n words ("Which of the following is true?") are
-   too generic to identify a question without its options and do not match alone;
+1. exact match, two keys:
+   - the whole text after normalization (case, punctuation, whitespace, Unicode width)
+     and label stripping, for texts of at least n words; shorter texts ("Which of the
+     following is true?") are too generic to identify a question on their own;
+   - the MCQ key (stem, set of options): any split of a text's lines into a non-empty
+     stem and its last 2..10 lines as the options. Two items match when stem and option
+     set agree, whatever the option order (benchmarks may shuffle choices) and however
+     short the stem ("Axonal transport is:"), because the options make it specific. A
+     record's upstream MCQ (`meta["source_question"]` with `meta["options"]`) counts too;
 2. n-gram overlap: the share of word n-grams (default 8) two texts have in common,
    relative to the shorter text, reaches a threshold (default 0.5), with at least
-   `min_shared` (3) n-grams in common; n-grams found in many evaluation texts (prompt
+   `min_shared` (3) n-grams in common, or all of them when the shorter text has fewer
+   (a 9-word text has only 2 8-grams); n-grams found in many evaluation texts (prompt
    templates such as "answer the following multiple choice question") are ignored, so
    shared boilerplate does not count as overlap;
 3. near duplicates inside the pool: MinHash-LSH candidates over word 5-gram shingles of
@@ -19,8 +28,9 @@ Three filters, applied in this order and each reported with counts:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -31,6 +41,10 @@ from selection.records import PoolRecord
 from selection.text import ngrams, normalize, words
 
 MAX_LISTED = 200  # removed records listed by id in the report
+MAX_OPTIONS = 10  # options A..J, the most any benchmark here has (MedXpertQA)
+# one or more leading labels: a labelled option may itself start like one ("A) E. coli",
+# "C) c) ..."), and stripping them all on both sides leaves the same text either way
+_OPTION_LABEL = re.compile(r"^(?:\s*\(?[A-Ja-j][).:]\s+)+")
 
 
 @dataclass(frozen=True)
@@ -78,12 +92,40 @@ class Removal:
 
 
 def record_texts(record: PoolRecord) -> list[str]:
-    """The texts of a record that an evaluation item could leak into."""
+    """The texts of a record that an evaluation item could leak into.
+
+    The question, and the upstream MCQ when the loader kept it: its stem alone and, with
+    `meta["options"]` (a list, or a dict by letter), the stem with its options.
+    """
     texts = [record.question]
     stem = record.meta.get("source_question")
     if isinstance(stem, str) and stem.strip():
         texts.append(stem)
+        options = record.meta.get("options")
+        values = list(options.values()) if isinstance(options, dict) else options
+        if isinstance(values, list) and values and all(isinstance(v, str) for v in values):
+            texts.append("\n".join([stem, *values]))
     return texts
+
+
+def text_lines(text: str) -> list[str]:
+    """Normalized non-empty lines, each without a leading option label."""
+    return [line for raw in text.splitlines() if (line := normalize(_OPTION_LABEL.sub("", raw)))]
+
+
+def exact_keys(text: str, min_words: int) -> list[Hashable]:
+    """The exact-match keys of a text: whole text (if long enough) and every MCQ reading."""
+    lines = text_lines(text)
+    joined = " ".join(lines)
+    keys: list[Hashable] = [("text", joined)] if len(joined.split()) >= min_words else []
+    for count in range(2, min(MAX_OPTIONS, len(lines) - 1) + 1):
+        keys.append(("mcq", " ".join(lines[:-count]), frozenset(lines[-count:])))
+    return keys
+
+
+def _tokens(text: str) -> list[str]:
+    """Word tokens of the label-stripped text (what n-gram overlap compares)."""
+    return " ".join(text_lines(text)).split()
 
 
 class _NgramIndex:
@@ -91,7 +133,7 @@ class _NgramIndex:
 
     def __init__(self, texts: Sequence[EvalText], n: int, boilerplate_fraction: float) -> None:
         self.n = n
-        grams = [ngrams(words(t.text), n) for t in texts]
+        grams = [ngrams(_tokens(t.text), n) for t in texts]
         frequency = Counter(g for gs in grams for g in gs)
         limit = max(3, int(boilerplate_fraction * len(texts)))
         self.boilerplate = {g for g, count in frequency.items() if count > limit}
@@ -106,9 +148,10 @@ class _NgramIndex:
     def best_match(self, text: str, min_shared: int) -> tuple[int, float] | None:
         """(evaluation index, overlap relative to the shorter text) of the closest text.
 
-        Only texts sharing at least `min_shared` n-grams count.
+        Only texts sharing at least `min_shared` n-grams count, or every n-gram of the
+        shorter text when it has fewer.
         """
-        grams = ngrams(words(text), self.n) - self.boilerplate
+        grams = ngrams(_tokens(text), self.n) - self.boilerplate
         if not grams:
             return None
         shared: Counter[int] = Counter()
@@ -116,9 +159,10 @@ class _NgramIndex:
             shared.update(self.postings.get(gram, ()))
         best = None
         for index, count in shared.items():
-            if count < min_shared:
+            shorter = min(len(grams), self.sizes[index])
+            if count < min(min_shared, shorter):
                 continue
-            score = count / min(len(grams), self.sizes[index])
+            score = count / shorter
             if best is None or score > best[1]:
                 best = (index, score)
         return best
@@ -203,11 +247,10 @@ def contamination(
     texts = [t for t in eval_texts if t.text.strip()]
     if not texts:
         return []
-    exact = {
-        normalized: i
-        for i, t in enumerate(texts)
-        if len((normalized := normalize(t.text)).split()) >= config.ngram
-    }
+    exact: dict[Hashable, int] = {}
+    for i, t in enumerate(texts):
+        for key in exact_keys(t.text, config.ngram):
+            exact.setdefault(key, i)
     index = _NgramIndex(texts, config.ngram, config.boilerplate_fraction)
     found = (_contamination(record, texts, exact, index, config) for record in records)
     return [removal for removal in found if removal is not None]
@@ -232,14 +275,15 @@ def decontaminate(
 def _contamination(
     record: PoolRecord,
     texts: Sequence[EvalText],
-    exact: dict[str, int],
+    exact: dict[Hashable, int],
     index: _NgramIndex,
     config: DecontaminationConfig,
 ) -> Removal | None:
     for text in record_texts(record):
-        hit = exact.get(normalize(text))
-        if hit is not None:
-            return Removal(record.id, "exact", texts[hit].source, texts[hit].id, 1.0)
+        for key in exact_keys(text, config.ngram):
+            hit = exact.get(key)
+            if hit is not None:
+                return Removal(record.id, "exact", texts[hit].source, texts[hit].id, 1.0)
     best: tuple[int, float] | None = None
     for text in record_texts(record):
         match = index.best_match(text, config.min_shared)

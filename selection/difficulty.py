@@ -216,6 +216,29 @@ def train_classifier(
     return Path(out_dir)
 
 
+def classifier_info(model_dir: str | Path) -> dict[str, Any]:
+    """The training summary `train_classifier` writes beside a classifier."""
+    info_path = Path(model_dir) / CLASSIFIER_FILE
+    if not info_path.is_file():
+        raise ConfigError(f"{model_dir} is not a difficulty classifier (no {CLASSIFIER_FILE})")
+    return read_json(info_path)
+
+
+def check_axis_labelled(count: int, axis: str, source: str | Path) -> None:
+    """Fail when the difficulty axis in use has no training label (`count` labels).
+
+    The classifier has one head per axis and skips unlabelled ones, so an axis without
+    labels keeps its random initial head and would predict noise without any warning.
+    """
+    if count == 0:
+        raise InputError(
+            f"no record is labelled on the {axis!r} axis, so the classifier never learns it; "
+            "label it or choose another --difficulty-axis",
+            path=source,
+            field=axis,
+        )
+
+
 def predict_classifier(
     model_dir: str | Path, texts: Sequence[str], *, batch_size: int = 32, progress: bool = True
 ) -> pd.DataFrame:
@@ -225,10 +248,7 @@ def predict_classifier(
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     model_dir = Path(model_dir)
-    info_path = model_dir / CLASSIFIER_FILE
-    if not info_path.is_file():
-        raise ConfigError(f"{model_dir} is not a difficulty classifier (no {CLASSIFIER_FILE})")
-    info = read_json(info_path)
+    info = classifier_info(model_dir)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForSequenceClassification.from_pretrained(model_dir)
     device = _device()

@@ -5,7 +5,12 @@ Formats (`--pool-format`):
   `Question`, `Complex_CoT`, `Response` (the demo file also carries the source MCQ, kept
   in `meta`, its stem as `meta["source_question"]` for decontamination);
 - `medmcqa`: MedMCQA rows (`question`, `opa`..`opd`, `cop`, `exp`): options folded into the
-  question as `A) ...` lines, `exp` as the reasoning, `ANSWER: <letter>` as the response;
+  question as `A) ...` lines, `exp` as the reasoning, `ANSWER: <letter>` as the response.
+  `cop` counts from 1 in the upstream release files (train/dev JSON) and from 0 in the
+  Hugging Face copy (`openlifescienceai/medmcqa`, a 0..3 class label), so the base
+  follows the source (a file: 1, the Hub: 0); `cop_base` overrides it, for a file
+  exported from the Hub. It is not read from the data: a file without a `cop` of 0 or 4
+  cannot tell, and a wrong guess shifts every answer by one letter;
 - `jsonl` / `parquet`: normalized rows, or any rows with a field map;
 - `hf`: a Hugging Face dataset id (or a local dataset directory) through `datasets`;
 - `auto`: from the file suffix and the keys of the first row.
@@ -119,18 +124,21 @@ def medical_o1_record(row: Mapping[str, Any], where: dict[str, Any]) -> PoolReco
 
 def medmcqa_record(row: Mapping[str, Any], where: dict[str, Any], cop_base: int) -> PoolRecord:
     """A MedMCQA row; `cop_base` says whether `cop` counts options from 0 or 1."""
+    row_id = row.get("id")
+    where = {**where, "record": str(row_id) if row_id else None}
     stem = _text(row, "question", where, required=True)
     options = [_text(row, key, where, required=True) for key in MEDMCQA_OPTIONS]
     cop = row.get("cop")
     if isinstance(cop, bool) or not isinstance(cop, int) or not 0 <= cop - cop_base < 4:
         raise InputError(
-            f"correct option must be an integer {cop_base}..{cop_base + 3}, got {cop!r}",
+            f"correct option must be an integer {cop_base}..{cop_base + 3}, got {cop!r} "
+            f"(this source counts cop from {cop_base}; set the pool's cop base to "
+            f"{1 - cop_base} if it counts from {1 - cop_base})",
             field="cop",
             **where,
         )
     letter = LETTERS[cop - cop_base]
     choices = "\n".join(f"{LETTERS[i]}) {text}" for i, text in enumerate(options))
-    row_id = row.get("id")
     question = f"{stem}\n\n{choices}"
     return _finish(
         {
@@ -246,14 +254,6 @@ def _rows_from_hub(reference: str, split: str, config: str | None) -> Iterator[t
         yield index, dict(row)
 
 
-def _cop_base(rows: list[tuple[Any, dict[str, Any]]], path: str) -> int:
-    """1-based (upstream files, 1..4) or 0-based (the HF copy, 0..3), read from the data."""
-    values = {row.get("cop") for _, row in rows}
-    if 0 in values and 4 in values:
-        raise InputError("cop holds both 0 and 4: cannot tell its base", path=path, field="cop")
-    return 0 if 0 in values else 1
-
-
 def load_pool(
     source: str | Path,
     *,
@@ -262,12 +262,19 @@ def load_pool(
     split: str = "train",
     hf_config: str | None = None,
     name: str | None = None,
+    cop_base: int | None = None,
 ) -> list[PoolRecord]:
-    """Load a pool into normalized records; ids must be unique, the pool non-empty."""
+    """Load a pool into normalized records; ids must be unique, the pool non-empty.
+
+    `cop_base`: what MedMCQA's `cop` counts from; None takes the source's convention
+    (files 1, the Hugging Face Hub 0).
+    """
     if pool_format not in POOL_FORMATS:
         raise ConfigError(
             f"unknown pool format {pool_format!r}; choose one of {', '.join(POOL_FORMATS)}"
         )
+    if cop_base not in (None, 0, 1):
+        raise ConfigError(f"cop base must be 0 or 1, got {cop_base!r}")
     mapping = parse_field_map(field_map) if isinstance(field_map, str | None) else dict(field_map)
     path = Path(source)
     use_hub = pool_format == "hf" or (pool_format == "auto" and looks_like_hub_id(source))
@@ -276,7 +283,7 @@ def load_pool(
     label = name or (str(source).rstrip("/").split("/")[-1] if use_hub else path.stem)
     if not rows:
         raise InputError("the pool is empty", path=where_path)
-    cop_base = None
+    base = (0 if use_hub else 1) if cop_base is None else cop_base
     records: list[PoolRecord] = []
     seen: dict[str, int | None] = {}
     for line, row in rows:
@@ -293,8 +300,7 @@ def load_pool(
         if schema == "medical-o1":
             record = medical_o1_record(row, where)
         elif schema == "medmcqa":
-            cop_base = _cop_base(rows, where_path) if cop_base is None else cop_base
-            record = medmcqa_record(row, where, cop_base)
+            record = medmcqa_record(row, where, base)
         elif schema == "mapped":
             record = mapped_record(row, where, mapping, label)
         else:

@@ -46,8 +46,11 @@ from harness.io import (
 )
 from selection.decontaminate import DecontaminationConfig, EvalText, contamination, decontaminate
 from selection.difficulty import (
+    CLASSIFIER_FILE,
     PROXY_COLUMNS,
     ClassifierConfig,
+    check_axis_labelled,
+    classifier_info,
     classifier_text,
     labelled_examples,
     predict_classifier,
@@ -138,6 +141,7 @@ class SelectConfig:
     field_map: str | None = None
     hf_split: str = "train"
     hf_config: str | None = None
+    cop_base: int | None = None  # MedMCQA `cop` counts from: None = the source's convention
     strategies: tuple[str, ...] = ("diq", "random")
     ratios: tuple[str, ...] = ("0.01", "0.1")
     counts: tuple[int, ...] = ()
@@ -327,6 +331,7 @@ def prepare_select(
         field_map=config.field_map,
         split=config.hf_split,
         hf_config=config.hf_config,
+        cop_base=config.cop_base,
     )
     texts = [*eval_texts, *load_eval_texts(config.eval_text_files)]
     pool, report = decontaminate(raw, texts, config.decontamination)
@@ -347,6 +352,10 @@ def prepare_select(
     labels = None
     if config.difficulty.labels and not labels_pending:
         labels = _checked_labels(config, {r.id: r for r in pool})
+    if config.difficulty.scorer == "classifier" and config.difficulty.classifier:
+        axis, classifier = config.difficulty.axis, config.difficulty.classifier
+        count = classifier_info(classifier)["labelled_per_axis"].get(axis, 0)
+        check_axis_labelled(count, axis, Path(classifier) / CLASSIFIER_FILE)
     if config.difficulty.scores is not None and config.difficulty.scorer == "external":
         read_external(config.difficulty.scores, [r.id for r in pool])
     return Prepared(
@@ -364,9 +373,13 @@ def prepare_select(
 
 
 def _checked_labels(config: SelectConfig, pool: dict[str, PoolRecord]) -> dict[str, dict[str, Any]]:
-    assert config.difficulty.labels is not None
-    labels = read_labels(config.difficulty.labels)
-    labelled_examples(labels, pool, config.difficulty.training.text, config.difficulty.labels)
+    difficulty = config.difficulty
+    assert difficulty.labels is not None
+    labels = read_labels(difficulty.labels)
+    _, targets = labelled_examples(labels, pool, difficulty.training.text, difficulty.labels)
+    if difficulty.scorer == "classifier" and not difficulty.classifier:
+        count = sum(1 for target in targets if difficulty.axis in target)
+        check_axis_labelled(count, difficulty.axis, difficulty.labels)
     return labels
 
 
@@ -403,6 +416,7 @@ def execute_select(prepared: Prepared) -> SelectResult | None:
             "source": _source_fingerprint(config),
             "format": config.pool_format,
             "field_map": config.field_map,
+            "cop_base": config.cop_base,
             "eval_texts": sha256_json(sorted((t.source, t.id, t.text) for t in texts)),
             "decontamination": asdict(config.decontamination),
             "validation": sha256_file(config.validation),

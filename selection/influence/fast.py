@@ -43,6 +43,19 @@ class RowLayout:
         self.batch, self.length = attention_mask.shape
         self.target_rows = target_rows
 
+    def _token_major(self, a: torch.Tensor, site: str) -> bool:
+        """True for `[B, T, ...]` / `[B * T, ...]` rows, False for `[n_targets, ...]`."""
+        if (a.dim() >= 2 and tuple(a.shape[:2]) == (self.batch, self.length)) or (
+            a.shape[0] == self.batch * self.length
+        ):
+            return True
+        if a.shape[0] == self.target_rows.shape[0]:
+            return False
+        raise ConfigError(
+            f"cannot attribute the output rows of {site} (shape {tuple(a.shape)}) "
+            "to samples; use --method per-sample"
+        )
+
     def dot(
         self, a: torch.Tensor, b: torch.Tensor, acc_dtype: torch.dtype, site: str
     ) -> torch.Tensor:
@@ -52,18 +65,19 @@ class RowLayout:
         loss reads no padded position and attention gives padding exactly zero weight.
         """
         a, b = a.to(acc_dtype), b.to(acc_dtype)
-        if (a.dim() >= 2 and tuple(a.shape[:2]) == (self.batch, self.length)) or (
-            a.shape[0] == self.batch * self.length
-        ):
+        if self._token_major(a, site):
             return torch.linalg.vecdot(a.reshape(self.batch, -1), b.reshape(self.batch, -1))
-        if a.shape[0] == self.target_rows.shape[0]:
-            rows = (a * b).flatten(1).sum(1) if a.dim() > 1 else a * b
-            return torch.zeros(self.batch, dtype=acc_dtype, device=a.device).index_add(
-                0, self.target_rows, rows
-            )
-        raise ConfigError(
-            f"cannot attribute the output rows of {site} (shape {tuple(a.shape)}) "
-            "to samples; use --method per-sample"
+        rows = (a * b).flatten(1).sum(1) if a.dim() > 1 else a * b
+        return torch.zeros(self.batch, dtype=acc_dtype, device=a.device).index_add(
+            0, self.target_rows, rows
+        )
+
+    def row_sums(self, a: torch.Tensor, acc_dtype: torch.dtype, site: str) -> torch.Tensor:
+        """Per-sample sum of the rows of `a` (features kept), shape `[B, features]`."""
+        if self._token_major(a, site):
+            return a.reshape(self.batch, -1, a.shape[-1]).sum(1, dtype=acc_dtype)
+        return torch.zeros(self.batch, a.shape[-1], dtype=acc_dtype, device=a.device).index_add(
+            0, self.target_rows, a.to(acc_dtype)
         )
 
 
@@ -91,7 +105,8 @@ def linear_contribution(
         else:
             total += layout.dot(grad @ w_out_in, x, acc_dtype, site)
     if bias is not None:
-        total += layout.dot(grad, bias.expand_as(grad), acc_dtype, site)
+        # <grad, b broadcast over rows> = <per-sample sum of grad rows, b>: no row-sized tangent
+        total += layout.row_sums(grad, acc_dtype, site) @ bias.to(acc_dtype)
     return total
 
 

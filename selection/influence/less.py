@@ -7,7 +7,7 @@ What LESS does, and what this reproduces:
   (eps inside the square root, no bias correction, as LESS); validation features are
   plain gradients (LESS hard-codes SGD for them);
 - a Rademacher random projection to k dimensions (LESS default 8192), regenerated from a
-  seed block by block, never stored whole;
+  seed block by block on the gradients' device, never stored whole (see `project`);
 - cosine similarity: score = max over validation groups (LESS "subtasks") of the mean
   over the group's validation samples of cos(train feature, validation feature).
 
@@ -26,11 +26,15 @@ import torch
 from harness.errors import ConfigError
 from selection.influence.batching import Batch
 from selection.influence.params import ParameterSet
-from selection.influence.reference import per_sample_gradients
+from selection.influence.reference import iter_per_sample_gradients
 
-# columns of the projection generated from one seed; fixed so results do not depend on
-# the processing block size
-PROJECTION_CHUNK = 4096
+# elements of the sign matrix generated per block: cache-sized on CPU, large enough on a
+# GPU that kernel launches do not dominate; the matrix does not depend on the block size
+BLOCK_ELEMENTS = {"cpu": 1 << 20, "cuda": 1 << 26}
+_MASK32 = 0xFFFFFFFF
+_GOLDEN32 = 0x9E3779B9  # the Weyl increment of splitmix32
+# bit k of an int32 word, as int32 (bit 31 is the sign bit)
+_BITS = [1 << k if k < 31 else -(1 << 31) for k in range(32)]
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,12 @@ class LessConfig:
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
+
+    def __post_init__(self) -> None:
+        if self.projection_dim is not None and self.projection_dim < 1:
+            raise ConfigError(f"--less-dim must be >= 1, got {self.projection_dim}")
+        if not 0 <= self.seed <= _MASK32:
+            raise ConfigError(f"--less-seed must be in 0..{_MASK32}, got {self.seed}")
 
 
 @dataclass(frozen=True)
@@ -106,21 +116,60 @@ def flatten(grads: dict[str, torch.Tensor], names: Sequence[str]) -> torch.Tenso
     return torch.cat([grads[n].reshape(-1).float() for n in names])
 
 
-def project(vectors: torch.Tensor, dim: int, seed: int) -> torch.Tensor:
+def _mul32(x: torch.Tensor, c: int) -> torch.Tensor:
+    """(x * c) mod 2^32 for x, c < 2^32, in int64 without overflow (16-bit halves)."""
+    return ((x & 0xFFFF) * c + ((((x >> 16) * c) & 0xFFFF) << 16)) & _MASK32
+
+
+def _fmix32(x: torch.Tensor) -> torch.Tensor:
+    """MurmurHash3's 32-bit finalizer (a bijection with full avalanche), on int64 tensors."""
+    x = x ^ (x >> 16)
+    x = _mul32(x, 0x85EBCA6B)
+    x = x ^ (x >> 13)
+    x = _mul32(x, 0xC2B2AE35)
+    return x ^ (x >> 16)
+
+
+def sign_bits(start: int, stop: int, dim: int, seed: int, device: torch.device) -> torch.Tensor:
+    """Rows `start:stop` of the projection's bit matrix, fp32 0/1 `[stop - start, dim]`.
+
+    Entry (r, c) is bit c mod 32 of word c // 32 of row r's splitmix32 stream, whose
+    state starts at a hash of (seed, r): a pure function of (seed, r, c) in integer
+    arithmetic, so every device and every block size gives the same matrix, and no
+    generator state has to be replayed to reach row r. The sign is 1 - 2 * bit.
+    """
+    rows = torch.arange(start, stop, dtype=torch.int64, device=device)[:, None]
+    seed_key = _fmix32(torch.tensor(seed, dtype=torch.int64, device=device))
+    row_key = _fmix32((_fmix32(seed_key ^ (rows >> 32)) + (rows & _MASK32)) & _MASK32)
+    words = torch.arange((dim + 31) // 32, dtype=torch.int64, device=device)[None, :]
+    hashed = _fmix32((row_key + _mul32(words, _GOLDEN32)) & _MASK32)
+    # as int32 (values >= 2^31 wrap explicitly, not by an overflowing cast), then unpack
+    hashed = torch.where(hashed > 0x7FFFFFFF, hashed - (1 << 32), hashed).to(torch.int32)
+    masks = torch.tensor(_BITS, dtype=torch.int32, device=device)
+    bits = ((hashed[:, :, None] & masks) != 0).reshape(stop - start, -1)[:, :dim]
+    return bits.to(torch.float32)
+
+
+def project(
+    vectors: torch.Tensor, dim: int, seed: int, *, block_rows: int | None = None
+) -> torch.Tensor:
     """Rademacher projection of rows `[n, P]` to `[n, dim]`, scaled by 1/sqrt(dim).
 
-    Column chunk j of the matrix is drawn from a generator seeded with (seed, j), so the
-    same seed always gives the same matrix whatever the batch.
+    The `[P, dim]` sign matrix is never held: it is generated on the vectors' device
+    block by block over P (`sign_bits`), and each block multiplies every row at once.
+    With signs 1 - 2 * bits, v @ signs = sum(v) - 2 * (v @ bits), so the GEMM takes the
+    0/1 matrix as generated, without a pass to turn it into signs.
     """
     n, total = vectors.shape
-    out = torch.zeros(n, dim, dtype=torch.float32, device=vectors.device)
-    for chunk, start in enumerate(range(0, total, PROJECTION_CHUNK)):
-        stop = min(start + PROJECTION_CHUNK, total)
-        generator = torch.Generator().manual_seed(seed * 1_000_003 + chunk)
-        signs = torch.randint(0, 2, (stop - start, dim), generator=generator)
-        matrix = (signs.to(torch.float32) * 2 - 1).to(vectors.device)
-        out += vectors[:, start:stop].float() @ matrix
-    return out / dim**0.5
+    device = vectors.device
+    if block_rows is None:
+        block_rows = max(1, BLOCK_ELEMENTS.get(device.type, BLOCK_ELEMENTS["cuda"]) // dim)
+    vectors = vectors.float()
+    acc = torch.zeros(n, dim, dtype=torch.float32, device=device)
+    for start in range(0, total, block_rows):
+        stop = min(start + block_rows, total)
+        acc.addmm_(vectors[:, start:stop], sign_bits(start, stop, dim, seed, device))
+    return (vectors.sum(1, keepdim=True) - 2 * acc) / dim**0.5
 
 
 class LessScorer:
@@ -138,13 +187,16 @@ class LessScorer:
         self.pset = pset
         self.config = config
         self.names = list(pset.parameters)
-        self.moments = (
-            load_adam_moments(config.optimizer_state, pset) if config.optimizer_state else None
-        )
-        features = [
-            self._features([grads for _, grads in per_sample_gradients(model, pset, batch)])
-            for batch in validation
-        ]
+        self.device = next(iter(pset.parameters.values())).device
+        self.moments = None
+        if config.optimizer_state:
+            moments = load_adam_moments(config.optimizer_state, pset)
+            # onto the device once, not once per sample
+            self.moments = AdamMoments(
+                {n: t.to(self.device) for n, t in moments.exp_avg.items()},
+                {n: t.to(self.device) for n, t in moments.exp_avg_sq.items()},
+            )
+        features = [self._features(batch, precondition=False)[1] for batch in validation]
         self.validation = torch.nn.functional.normalize(torch.cat(features), dim=1)
         labels = sorted(set(groups))
         self.groups = [
@@ -153,20 +205,31 @@ class LessScorer:
         if len(groups) != self.validation.shape[0]:
             raise ValueError("one group label per validation sample is required")
 
-    def _features(self, grads: list[dict[str, torch.Tensor]]) -> torch.Tensor:
-        flat = torch.stack([flatten(g, self.names) for g in grads])
-        if self.config.projection_dim is None:
-            return flat
-        return project(flat, self.config.projection_dim, self.config.seed)
+    def _features(self, batch: Batch, *, precondition: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-sample (loss, feature) of a batch.
+
+        Gradients stream in one sample at a time and go straight into one `[B, P]` fp32
+        buffer (Adam-preconditioned on the way when asked; LESS preconditions train
+        gradients only), which is then projected block by block with all samples at
+        once: B gradients are held once, and each block of the projection matrix is
+        generated once per batch, not once per sample.
+        """
+        buffer = torch.empty(batch.size, self.pset.numel, dtype=torch.float32, device=self.device)
+        losses = []
+        per_sample = iter_per_sample_gradients(self.model, self.pset, batch)
+        for row, (loss, grads) in enumerate(per_sample):
+            if precondition and self.moments is not None:
+                grads = adam_feature(grads, self.moments, self.config)
+            buffer[row] = flatten(grads, self.names)
+            losses.append(loss.float())
+        if self.config.projection_dim is not None:
+            buffer = project(buffer, self.config.projection_dim, self.config.seed)
+        return torch.stack(losses), buffer
 
     def scores(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-sample (loss, LESS score) for a batch."""
-        results = per_sample_gradients(self.model, self.pset, batch)
-        grads = [g for _, g in results]
-        if self.moments is not None:
-            grads = [adam_feature(g, self.moments, self.config) for g in grads]
-        train = torch.nn.functional.normalize(self._features(grads), dim=1)
+        losses, features = self._features(batch, precondition=True)
+        train = torch.nn.functional.normalize(features, dim=1)
         cosine = train @ self.validation.to(train.device).T
         per_group = torch.stack([cosine[:, idx].mean(dim=1) for idx in self.groups], dim=1)
-        losses = torch.stack([loss.float() for loss, _ in results])
         return losses, per_group.max(dim=1).values

@@ -251,6 +251,27 @@ def test_classifier_difficulty_from_labels(
     assert (inputs["out"] / "difficulty_classifier" / "difficulty_classifier.json").is_file()
 
 
+def test_classifier_axis_without_labels_is_an_error(
+    tiny_checkpoint: Path, inputs: dict[str, Path], tmp_path: Path
+) -> None:
+    """An axis nobody labelled would keep a random head: refused, before anything is written."""
+    labels = write_jsonl(
+        tmp_path / "labels.jsonl", [{"id": f"r{i:03d}", "overall": 1 + i % 5} for i in range(16)]
+    )
+    trained = tmp_path / "classifier"
+    trained.mkdir()
+    (trained / "difficulty_classifier.json").write_text(
+        json.dumps({"labelled_per_axis": {"knowledge": 0, "reasoning": 0, "overall": 16}}),
+        encoding="utf-8",
+    )
+    for source in (["--difficulty-labels", str(labels)], ["--difficulty-classifier", str(trained)]):
+        args = ["--difficulty", "classifier", "--difficulty-axis", "reasoning", *source]
+        result = _run(tiny_checkpoint, inputs, *args)
+        assert result.exit_code == 2, result.output
+        assert "field 'reasoning': no record is labelled on the 'reasoning' axis" in result.output
+        assert not inputs["out"].exists()
+
+
 def test_suite_texts_carry_question_and_options(data_dir: Path) -> None:
     from harness.cli.select import suite_texts
 

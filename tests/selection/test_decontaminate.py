@@ -46,6 +46,72 @@ def test_exact_match_uses_the_question_and_the_source_stem() -> None:
     assert found == {"a": ("exact", "e1"), "b": ("exact", "e1")}
 
 
+def test_mcq_key_matches_labelled_options_in_any_order() -> None:
+    """A short stem matches with its option set; the stem alone, or other options, do not."""
+    evals = [
+        EvalText("bench", "axonal", "Axonal transport is:\nAntegrade\nRetrograde\nBoth\nNone"),
+        EvalText("bench", "generic", "Which of the following is true?\nAspirin\nHeparin"),
+    ]
+    pool = [
+        # options folded in with labels (the MedMCQA loader) and shuffled
+        _record(
+            "labelled", "Axonal transport is:\n\nA) Retrograde\nB) None\nC) Both\nD) Antegrade"
+        ),
+        _record("stem-only", "Axonal transport is:"),
+        _record("other-options", "Which of the following is true?\nA) Warfarin\nB) Heparin"),
+        _record("generic-stem", "Which of the following is true?"),
+        # the upstream MCQ kept in meta by the medical-o1 loader
+        PoolRecord(
+            "meta-mcq",
+            "Rewritten as an open question about axonal transport directions",
+            "",
+            "answer",
+            "test",
+            {
+                "source_question": "Axonal transport is:",
+                "options": {"A": "Antegrade", "B": "Retrograde", "C": "Both", "D": "None"},
+            },
+        ),
+    ]
+    found = {r.id: (r.reason, r.match_id) for r in contamination(pool, evals)}
+    assert found == {"labelled": ("exact", "axonal"), "meta-mcq": ("exact", "axonal")}
+
+
+def test_short_texts_need_only_the_ngrams_they_have() -> None:
+    """A 9-word text has two 8-grams; both shared is full containment, not too few."""
+    short = "tuberous sclerosis presents with ash leaf macules in infancy"
+    evals = [EvalText("bench", "long", f"A child is seen. {short}. What is the gene?")]
+    pool = [_record("short", short), _record("other", "ash leaf macules are seen in vitiligo too")]
+    found = contamination(pool, evals)
+    assert [(r.id, r.reason, r.score) for r in found] == [("short", "ngram", 1.0)]
+
+
+def test_a_benchmark_pool_is_removed_by_its_own_items(data_dir: Path) -> None:
+    """MedMCQA dev as a pool, against MedMCQA dev as the evaluation shows it, is removed.
+
+    Evaluation texts are built as `diq select --decontaminate-suite` builds them (the
+    task's samples, here with shuffled choices, through `tasks.suites.sample_text`); the
+    pool goes through the pool loader (labelled options). Unrelated records stay: of the
+    medical-o1 demo only the 3 questions known to be MedMCQA dev items go.
+    """
+    from tasks.items import to_sample
+    from tasks.medmcqa import load_medmcqa
+    from tasks.suites import sample_text
+
+    dev = data_dir / "medmcqa" / "dev.json"
+    items, _ = load_medmcqa(str(dev))
+    evals = [
+        EvalText("medmcqa", item.id, sample_text(to_sample(item, shuffle_seed=1))) for item in items
+    ]
+    benchmark = load_pool(dev)
+    demo = load_pool(data_dir / "medical_o1_sft_demo" / "demo_data.json")
+    config = DecontaminationConfig(near_duplicate_threshold=None)
+    kept, report = decontaminate([*benchmark, *demo], evals, config)
+    assert report["exact_match"]["removed"] + report["ngram_overlap"]["removed"] == 4183 + 3
+    assert report["exact_match"]["removed"] >= 4183
+    assert {r.source for r in kept} == {"medical-o1"} and len(kept) == 195
+
+
 def test_ngram_overlap_ignores_shared_template_text() -> None:
     evals = [
         EvalText("bench", f"e{i}", f"{TEMPLATE} Item {i} about topic number {i} with words")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from scipy.stats import spearmanr
 
 from selection.influence.batching import collate_records, encode_record, per_sample_loss
 from selection.influence.fast import ReverseContraction
@@ -93,6 +94,30 @@ def test_tied_embeddings_and_gpt2(
     for checkpoint in (tied_checkpoint, gpt2_checkpoint):
         model, pset, gradient, batch = _setup(checkpoint, torch.float64, params)
         _check(model, pset, gradient, batch, torch.float64)
+
+
+def test_bf16_fast_path_ranks_like_fp32(tiny_checkpoint: Path) -> None:
+    """The GPU dtype path on CPU: bf16 GEMM operands, fp32 accumulation.
+
+    bf16 rounds every operand to 8 bits of mantissa, so scores are not exact; what
+    selection needs is the same order, so the check is rank correlation and top-k
+    overlap against the fp32 run, with a loose bound on the relative error.
+    """
+    scores = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        model, pset, gradient, batch = _setup(tiny_checkpoint, dtype, "all-linear")
+        assert next(model.parameters()).dtype == dtype
+        with ReverseContraction(model, pset, gradient) as contraction:
+            losses, influence = contraction.scores(batch)
+        assert influence.dtype == losses.dtype == torch.float32  # accumulated in fp32
+        scores[dtype] = (losses, influence)
+    (loss32, fp32), (loss16, bf16) = scores[torch.float32], scores[torch.bfloat16]
+    assert not torch.equal(fp32, bf16)  # bf16 really ran
+    assert spearmanr(fp32.numpy(), bf16.numpy()).statistic > 0.95
+    overlap = set(torch.topk(fp32, K).indices.tolist()) & set(torch.topk(bf16, K).indices.tolist())
+    assert len(overlap) >= K - 1
+    assert _relative(bf16, fp32) < 0.05
+    assert _relative(loss16, loss32) < 0.02
 
 
 def test_merged_adapter_changes_the_model(tiny_checkpoint: Path, lora_adapter: Path) -> None:

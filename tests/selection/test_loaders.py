@@ -57,15 +57,19 @@ def test_medmcqa_options_answer_and_cop_base(tmp_path: Path) -> None:
     assert record.response == "ANSWER: C"
     assert record.reasoning == "Ethosuximide is first line."
     assert record.meta["source_question"] == MEDMCQA_ROW["question"]
+    # a file counts from 1: a 0 is an error, not a silent guess of the base
     zero_based = write_jsonl(
         tmp_path / "hf.jsonl", [{**MEDMCQA_ROW, "cop": 0}, {**MEDMCQA_ROW, "id": "m-2", "cop": 2}]
     )
-    assert [r.response for r in load_pool(zero_based)] == ["ANSWER: A", "ANSWER: C"]
-    ambiguous = write_jsonl(
-        tmp_path / "x.jsonl", [{**MEDMCQA_ROW, "cop": 0}, {**MEDMCQA_ROW, "id": "m-2", "cop": 4}]
-    )
-    with pytest.raises(InputError, match="cannot tell its base"):
-        load_pool(ambiguous)
+    with pytest.raises(InputError, match=r"hf.jsonl:1: record 'm-1': field 'cop'.*cop base to 0"):
+        load_pool(zero_based)
+    assert [r.response for r in load_pool(zero_based, cop_base=0)] == ["ANSWER: A", "ANSWER: C"]
+    # a file exported from the Hub without a 0 would pass as 1-based: the base is explicit
+    exported = write_jsonl(tmp_path / "exported.jsonl", [MEDMCQA_ROW])
+    assert load_pool(exported)[0].response == "ANSWER: C"
+    assert load_pool(exported, cop_base=0)[0].response == "ANSWER: D"
+    with pytest.raises(ConfigError, match="cop base must be 0 or 1"):
+        load_pool(one_based, cop_base=2)
     no_exp = write_jsonl(tmp_path / "y.jsonl", [{**MEDMCQA_ROW, "exp": None}])
     assert load_pool(no_exp)[0].reasoning == ""
 
@@ -98,6 +102,11 @@ def test_hf_dataset_directory(tmp_path: Path) -> None:
     write_jsonl(data / "train.jsonl", [O1_ROW])
     records = load_pool(str(data), pool_format="hf", split="train")
     assert records[0].question == O1_ROW["Question"]
+    # MedMCQA through the Hub counts cop from 0 (openlifescienceai/medmcqa)
+    mcq = tmp_path / "medmcqa"
+    mcq.mkdir()
+    write_jsonl(mcq / "train.jsonl", [{**MEDMCQA_ROW, "cop": 0}])
+    assert load_pool(str(mcq), pool_format="hf")[0].response == "ANSWER: A"
 
 
 def test_bad_pools_are_located_errors(tmp_path: Path) -> None:
