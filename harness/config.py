@@ -180,17 +180,32 @@ PATH_FIELDS = {
     ("selection", "adapter"),
     ("train", "base"),
     ("train", "accelerate_config"),
+    ("train", "models"),  # a mapping: its values are paths
+    ("eval", "logs"),  # a list of paths
 }
 
 
 def _resolve_paths(data: dict[str, Any], root: Path) -> dict[str, Any]:
     """Make relative file paths absolute against the config's directory (hub ids stay)."""
-    for section, key in PATH_FIELDS:
-        value = (data.get(section) or {}).get(key)
+
+    def resolve(value: Any) -> Any:
         if isinstance(value, str) and (
             value.startswith((".", "/", "~")) or (root / value).exists()
         ):
-            data[section][key] = str((root / Path(value).expanduser()).resolve())
+            return str((root / Path(value).expanduser()).resolve())
+        return value
+
+    for section, key in PATH_FIELDS:
+        values = data.get(section)
+        if not isinstance(values, dict) or key not in values:
+            continue
+        value = values[key]
+        if isinstance(value, dict):
+            values[key] = {name: resolve(item) for name, item in value.items()}
+        elif isinstance(value, list):
+            values[key] = [resolve(item) for item in value]
+        else:
+            values[key] = resolve(value)
     return data
 
 

@@ -4,13 +4,16 @@
 
 Each stage reads the files the earlier stages wrote and writes its own (see the README's
 run-directory section), so any stage can be rerun alone or replaced by the user's own
-tool. `run_manifest.json` records, per stage, the hash of its inputs (its config section
-and the hashes of the upstream outputs it reads) and the hash of its outputs; a stage
-whose inputs and outputs are unchanged is skipped. Within a stage the work is resumable
-too: selection keeps its own ledger, training resumes from Trainer checkpoints and skips
-finished models, and evaluation and judging use Inspect's `eval_set`, which skips
-finished logs and reuses finished samples. So a rerun after an interruption picks up
-where it stopped and produces the same report.
+tool. `run_manifest.json` records, per stage, the hash of its inputs (its config section,
+the contents of the files and checkpoints it names by path, and the hashes of the
+upstream outputs it reads) and the hash of its outputs; a stage whose inputs and outputs
+are unchanged is skipped. Within a stage the work is resumable too: selection keeps its
+own ledger, training resumes from Trainer checkpoints and skips finished models, and
+evaluation and judging use Inspect's `eval_set`, which skips finished logs and reuses
+finished samples. So a rerun after an interruption picks up where it stopped and
+produces the same report. The log folders hold exactly the current study: a log whose
+checkpoint or data changed since is deleted before `eval_set` runs, and logs of tasks no
+longer asked for are deleted after.
 """
 
 from __future__ import annotations
@@ -24,13 +27,23 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import ExperimentConfig, TaskSpec, dump_config
-from harness.errors import ConfigError
-from harness.io import read_json, sha256_file, sha256_json, write_json, write_text
+from harness.errors import ConfigError, InputError
+from harness.io import (
+    atomic_directory,
+    atomic_write,
+    iter_jsonl,
+    read_json,
+    sha256_file,
+    sha256_json,
+    write_json,
+    write_text,
+)
 
 logger = logging.getLogger(__name__)
 
 STAGES = ("select", "train", "eval", "judge", "review", "report")
 MANIFEST = "run_manifest.json"
+RATINGS = "ratings.jsonl"  # the ratings ledger `diq review import` writes into review/
 DEFAULT_RUBRICS = ("differential_diagnosis", "safety_check", "evidence_citation")
 
 
@@ -57,6 +70,11 @@ class Run:
     @property
     def eval_logs(self) -> Path:
         return self.root / "logs" / "eval"
+
+    @property
+    def external_logs(self) -> Path:
+        """Copies of the logs `eval.logs` names (the report reads the run directory)."""
+        return self.root / "logs" / "external"
 
     @property
     def judge_logs(self) -> Path:
@@ -105,27 +123,48 @@ def _logs_digest(folder: Path) -> str:
     return sha256_json(sorted(entries))
 
 
+def content_identity(value: str) -> str:
+    """What a path holds: a directory's `checkpoint_fingerprint`, a file's sha256.
+
+    Anything else (a hub id) is returned as given. Stage inputs name files by path, and a
+    file edited or replaced in place keeps its path, so they hash this instead.
+    """
+    from harness.training.base import checkpoint_fingerprint
+
+    path = Path(value).expanduser()
+    if path.is_dir():
+        return checkpoint_fingerprint(path)
+    return sha256_file(path) if path.is_file() else value
+
+
 def stage_outputs(run: Run, stage: str) -> str:
-    """Hash of what a stage produced, as later stages see it."""
+    """Hash of what a stage produced, as later stages see it.
+
+    Subset files and given checkpoints are hashed by content, so that a hand-edited
+    subset retrains (`--from train`; a plain rerun first restores selection's file) and
+    a checkpoint replaced in place is evaluated again.
+    """
     root = run.root
     if stage == "select":
         files = [
             root / "select_manifest.json",
             run.validation_items,
             *run.subsets.glob("*.manifest.json"),
+            *run.subsets.glob("*.jsonl"),
         ]
         return _files_digest(files, root)
     if stage == "train":
         manifests = list(run.models.glob("*/train_manifest.json"))
-        return sha256_json(
-            [_files_digest(manifests, root), sorted(run.config.train.models.items())]
-        )
+        given = {name: content_identity(path) for name, path in run.config.train.models.items()}
+        return sha256_json([_files_digest(manifests, root), given])
     if stage == "eval":
-        return _logs_digest(run.eval_logs)
+        return sha256_json(
+            [_logs_digest(run.eval_logs), _files_digest(list(run.external_logs.glob("*")), root)]
+        )
     if stage == "judge":
         return _logs_digest(run.judge_logs)
-    if stage == "review":
-        return _files_digest([*run.review.glob("*.json"), *run.review.glob("ratings.jsonl")], root)
+    if stage == "review":  # the export; imported ratings are the report's input, not its output
+        return _files_digest(list(run.review.glob("*.json")), root)
     return _files_digest([run.report / "report.json"], root)
 
 
@@ -141,25 +180,69 @@ UPSTREAM = {
 
 def stage_inputs(run: Run, stage: str) -> str:
     """Hash of everything a stage reads: its config, the shared settings and upstream outputs."""
+    upstream = {name: stage_outputs(run, name) for name in UPSTREAM[stage]}
+    return sha256_json(
+        {
+            "seed": run.config.seed,
+            "config": _jsonable(_stage_config(run, stage)),
+            "upstream": upstream,
+        }
+    )
+
+
+def _stage_config(run: Run, stage: str) -> dict[str, Any]:
+    """The settings a stage reads, with the contents of the files it reads by path."""
     config = run.config
-    sections: dict[str, Any] = {
-        "select": {
+    if stage == "select":
+        scoring_model = config.selection.model or config.train.base
+        validation = config.validation.path
+        return {
             "pool": config.pool,
             "validation": config.validation,
             "selection": config.selection,
             "eval": config.eval,
             "judge": config.judge,
-        },
-        "train": {"train": config.train},
-        "eval": {"eval": config.eval},
-        "judge": {"judge": config.judge, "train": config.train.models},
-        "review": {"review": config.review},
-        "report": {"report": config.report, "eval_logs": config.eval.logs},
+            "contents": {
+                "pool": content_identity(config.pool.path),
+                "validation": validation and content_identity(validation),
+                "scoring_model": content_identity(scoring_model),
+            },
+        }
+    if stage == "train":
+        return {"train": config.train, "base": content_identity(config.train.base)}
+    if stage == "eval":
+        return {"eval": config.eval, "models": _evaluated_models(config), "logs": _given_logs(run)}
+    if stage == "judge":
+        return {"judge": config.judge, "models": _evaluated_models(config)}
+    if stage == "review":
+        return {"review": config.review}
+    ratings = run.review / RATINGS
+    return {
+        "report": config.report,
+        "eval_logs": config.eval.logs,
+        "ratings": sha256_file(ratings) if ratings.is_file() else None,
     }
-    upstream = {name: stage_outputs(run, name) for name in UPSTREAM[stage]}
-    return sha256_json(
-        {"seed": config.seed, "config": _jsonable(sections[stage]), "upstream": upstream}
-    )
+
+
+def _evaluated_models(config: ExperimentConfig) -> dict[str, Any]:
+    """What decides how eval and judge run the models besides the trained ones."""
+    return {
+        "provider": config.eval.provider,
+        "model_args": config.eval.model_args,
+        "extra_models": {
+            spec: content_identity(spec.partition("=")[2] or spec)
+            for spec in config.eval.extra_models
+        },
+    }
+
+
+def _given_logs(run: Run) -> dict[str, str]:
+    """The content hash of every log `eval.logs` brings in, so that an edited log is copied."""
+    if not run.config.eval.logs:
+        return {}
+    from reports.logs import find_logs
+
+    return {str(log): sha256_file(log) for log in find_logs(run.config.eval.logs)}
 
 
 def _jsonable(value: Any) -> Any:
@@ -193,7 +276,6 @@ def build_tasks(
     optional: Callable[[TaskSpec], bool] = lambda s: False,
 ) -> list[Any]:
     """Inspect tasks for specs (overrides go to the tasks that take them); optional ones may be missing."""
-    from harness.errors import InputError
     from tasks.suites import SuiteTask, build_task
 
     tasks = []
@@ -390,23 +472,87 @@ def model_specs(run: Run) -> list[Any]:
     return specs
 
 
-def _eval_set(tasks: list[Any], model: Any, log_dir: Path, **kwargs: Any) -> None:
+IDENTITY_KEY = "diq_inputs_sha256"
+
+
+def _eval_set(
+    tasks: list[Any],
+    log_dir: Path,
+    model: Any = None,
+    *,
+    identity: str | None,
+    metadata: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> list[Path]:
+    """Run (or resume) `tasks` with Inspect's eval_set; return the logs of the finished set.
+
+    eval_set pairs a task with an existing log by task, model name and arguments, never
+    by what a checkpoint directory or data file holds, so `identity` (a hash of those
+    contents) travels in the eval metadata and a log made from other contents is deleted
+    first: a checkpoint retrained or replaced in place is evaluated again.
+    """
     from inspect_ai import eval_set
 
-    model.register()
-    success, _ = eval_set(
-        tasks,
-        log_dir=str(log_dir),
-        model=model.name,
-        model_args=model.args,
-        log_dir_allow_dirty=True,
-        metadata=model.metadata(),
-        **kwargs,
+    name = None if model is None else model.name
+    metadata = dict(metadata or {})
+    if model is not None:
+        model.register()
+        kwargs.update(model=model.name, model_args=model.args)
+        metadata.update(model.metadata() or {})
+    if identity is not None:
+        _drop_stale_logs(log_dir, name, identity)
+        metadata[IDENTITY_KEY] = identity
+    success, logs = eval_set(
+        tasks, log_dir=str(log_dir), log_dir_allow_dirty=True, metadata=metadata, **kwargs
     )
     if not success:
         raise ConfigError(
-            f"evaluation of {model.name} did not complete; rerun `diq run` to resume (logs in {log_dir})"
+            f"evaluation of {name or 'the tasks'} did not complete; rerun `diq run` to resume "
+            f"(logs in {log_dir})"
         )
+    return [_log_path(log.location) for log in logs]
+
+
+def _log_path(location: str) -> Path:
+    return Path(location.removeprefix("file://")).resolve()
+
+
+def _drop_stale_logs(log_dir: Path, model: str | None, identity: str) -> None:
+    """Delete the logs in `log_dir` of `model` (None: any) made from other inputs."""
+    if not log_dir.is_dir():
+        return
+    from inspect_ai.log import list_eval_logs, read_eval_log
+
+    for info in list_eval_logs(str(log_dir), recursive=False):
+        header = read_eval_log(info.name, header_only=True)
+        if model is not None and header.eval.model != model:
+            continue
+        if (header.eval.metadata or {}).get(IDENTITY_KEY) != identity:
+            logger.info("removing %s: made from other inputs", info.name)
+            _log_path(info.name).unlink(missing_ok=True)
+
+
+def _prune_logs(log_dir: Path, keep: Sequence[Path]) -> None:
+    """Delete every log under `log_dir` that the stage's eval sets did not return.
+
+    eval_set leaves the logs of tasks no longer asked for (an older `limit`, grader,
+    checkpoint path or subset) beside the current ones, and the report would read both.
+    """
+    if not log_dir.is_dir():
+        return
+    from inspect_ai.log import list_eval_logs
+
+    current = set(keep)
+    for info in list_eval_logs(str(log_dir), recursive=True):
+        path = _log_path(info.name)
+        if path not in current:
+            logger.info("removing %s: no longer part of the study", path)
+            path.unlink(missing_ok=True)
+
+
+def _model_identity(model: Any) -> str | None:
+    """Content identity of a model served here; None for API models (nothing to hash)."""
+    return None if model.checkpoint is None else content_identity(model.checkpoint)
 
 
 def run_eval_stage(run: Run) -> None:
@@ -418,30 +564,48 @@ def run_eval_stage(run: Run) -> None:
     if run.excluded_items():
         overrides["exclude"] = run.excluded_items()
     tasks = build_tasks(eval_task_specs(config), overrides, _optional_in_suites(config))
+    logs: list[Path] = []
     for model in model_specs(run):
-        _eval_set(
+        logs += _eval_set(
             tasks,
-            model,
             run.eval_logs,
+            model,
+            identity=_model_identity(model),
             limit=config.eval.limit,
             max_connections=config.eval.max_connections,
             seed=config.seed,
             **model.greedy(),
         )
-    external = run.root / "logs" / "external"
-    for source in config.eval.logs:
-        _copy_logs(Path(source), external)
+    _prune_logs(run.eval_logs, logs)
+    _sync_logs(config.eval.logs, run.external_logs)
 
 
-def _copy_logs(source: Path, into: Path) -> None:
-    """Bring the user's own Inspect logs into the run (the report reads `logs/`)."""
+def _sync_logs(sources: Sequence[str], into: Path) -> None:
+    """Make `into` hold exactly a copy of each log that `sources` name (the report reads it).
+
+    A source log that changed is copied again and one no longer named is removed, so
+    the report always reads the logs the config names, as they are now.
+    """
     from reports.logs import find_logs
 
-    into.mkdir(parents=True, exist_ok=True)
-    for log in find_logs([source]):
-        target = into / log.name
-        if not target.exists():
-            shutil.copy2(log, target)
+    wanted: dict[str, Path] = {}
+    logs = find_logs(sources) if sources else []
+    for log in logs:
+        other = wanted.setdefault(log.name, log)
+        if other != log:
+            raise InputError(
+                f"two logs given in eval.logs share the file name {log.name!r} "
+                f"({other} and {log}); rename one",
+                field="eval.logs",
+            )
+    for existing in list(into.glob("*")):
+        if existing.name not in wanted:
+            existing.unlink()
+    for name, log in wanted.items():
+        target = into / name
+        if not target.is_file() or sha256_file(target) != sha256_file(log):
+            with log.open("rb") as source, atomic_write(target, "wb") as handle:
+                shutil.copyfileobj(source, handle)
 
 
 def graders(run: Run) -> Any:
@@ -470,26 +634,30 @@ def run_judge_stage(run: Run) -> None:
     if run.excluded_items():
         overrides["exclude"] = run.excluded_items()
     tasks = build_tasks(spec.tasks, overrides)
+    logs: list[Path] = []
     if tasks:
         for model in model_specs(run):
-            _eval_set(tasks, model, run.judge_logs, model_roles=roles, seed=config.seed)
+            logs += _eval_set(
+                tasks,
+                run.judge_logs,
+                model,
+                identity=_model_identity(model),
+                model_roles=roles,
+                seed=config.seed,
+            )
     if spec.data_quality:
-        from inspect_ai import eval_set
-
         for subset in subset_files(run):
             task = data_quality(
                 path=str(subset), limit=spec.data_quality_limit, seed=config.seed, mode=spec.mode
             )
-            success, _ = eval_set(
+            logs += _eval_set(
                 [task],
-                log_dir=str(run.judge_logs / "data_quality" / subset.stem),
+                run.judge_logs / "data_quality" / subset.stem,
+                identity=sha256_file(subset),
                 model_roles=roles,
                 metadata={"label": subset.stem},
             )
-            if not success:
-                raise ConfigError(
-                    f"data-quality judging of {subset.stem} did not complete; rerun to resume"
-                )
+    _prune_logs(run.judge_logs, logs)
 
 
 def run_review_stage(run: Run) -> None:
@@ -513,7 +681,27 @@ def run_review_stage(run: Run) -> None:
         tasks=case_tasks,
         format=spec.format,
     )
-    export_sheets(frames, options, run.review)
+    _check_review_replaceable(run.review)
+    with atomic_directory(run.review) as staging:
+        export_sheets(frames, options, staging)
+
+
+# What `export_sheets` writes at the top of its folder: anything else (the ratings ledger
+# above all) came later and belongs to the export it would replace.
+EXPORT_ENTRIES = {"manifest.json", "key.json", "raters"}
+
+
+def _check_review_replaceable(review: Path) -> None:
+    """A changed export replaces the old one as a whole, unless raters' work depends on it."""
+    extra = sorted({p.name for p in review.iterdir()} - EXPORT_ENTRIES) if review.is_dir() else []
+    if extra:
+        raise InputError(
+            f"the judged answers or review settings changed since these sheets were exported, "
+            f"and the folder holds more than the export ({', '.join(extra)}: imported ratings "
+            "refer to the old sheets); move the folder aside to export afresh, or restore "
+            "the settings",
+            path=review,
+        )
 
 
 def run_report_stage(run: Run) -> None:
@@ -522,7 +710,7 @@ def run_report_stage(run: Run) -> None:
     from reports.compare import Settings
 
     spec = run.config.report
-    ratings = run.review / "ratings.jsonl"
+    ratings = run.review / RATINGS
     settings = Settings(
         reference=spec.reference,
         correction=spec.correction,
@@ -533,9 +721,21 @@ def run_report_stage(run: Run) -> None:
         settings=settings,
         labels=dict(spec.labels),
         ratings=ratings if ratings.is_file() else None,
-        title=f"{run.config.name}: DIQ study report",
+        title=f"{run.config.name}: DIQ study report"
+        + (" (SYNTHETIC DATA)" if pool_is_synthetic(run) else ""),
     )
     build_report([run.root], run.report, options)
+
+
+def pool_is_synthetic(run: Run) -> bool:
+    """Whether every record of the normalized pool is marked `meta.synthetic` (the demo's).
+
+    Stops at the first unmarked record, so a real pool costs one line.
+    """
+    pool = run.root / "pool.jsonl"
+    if not pool.is_file():
+        return False
+    return all((row.get("meta") or {}).get("synthetic") is True for _, row in iter_jsonl(pool))
 
 
 RUNNERS: dict[str, Callable[[Run], None]] = {
@@ -552,7 +752,12 @@ RUNNERS: dict[str, Callable[[Run], None]] = {
 
 
 def plan(start: str | None, only: Sequence[str] | None) -> list[str]:
-    """The stages to consider, in order."""
+    """The stages to consider, in order (`start` and `only` exclude each other)."""
+    if start and only:
+        raise ConfigError(
+            "--from and --only cannot be combined: --from runs a stage and every later one, "
+            "--only runs exactly the stages listed"
+        )
     for name in [*(only or []), *([start] if start else [])]:
         if name not in STAGES:
             raise ConfigError(f"unknown stage {name!r}; stages are {', '.join(STAGES)}")

@@ -20,9 +20,11 @@ from harness.pipeline import STAGES
     "--from",
     "start",
     type=click.Choice(STAGES),
-    help="Start at this stage (earlier stages' outputs are reused).",
+    help="Start at this stage (earlier stages' outputs are reused); not with --only.",
 )
-@click.option("--only", help=f"Run only these stages (comma list of {', '.join(STAGES)}).")
+@click.option(
+    "--only", help=f"Run only these stages (comma list of {', '.join(STAGES)}); not with --from."
+)
 @click.option(
     "--force", is_flag=True, help="Rerun the chosen stages even if their inputs did not change."
 )
@@ -41,10 +43,15 @@ def run(
       diq run experiment.yaml --from judge --force
     """
     from harness.config import load_config
-    from harness.pipeline import run_study
+    from harness.errors import ConfigError
+    from harness.pipeline import plan, run_study
 
+    stages = [s.strip() for s in only.split(",")] if only else None
+    try:
+        plan(start, stages)
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
     config = load_config(config_file)
     root = out or Path("runs") / config.name
-    stages = [s.strip() for s in only.split(",")] if only else None
     run_study(config, root, start=start, only=stages, force=force, echo=click.echo)
     click.echo(f"report: {root / 'report' / 'index.html'}")

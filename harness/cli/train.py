@@ -170,7 +170,8 @@ def _configure_logging() -> None:
     "--lora-targets",
     default=",".join(PAPER_LORA_TARGETS),
     show_default=True,
-    help="Comma-separated module names to adapt, or all-linear.",
+    help="Comma-separated module names (or dotted suffixes, e.g. self_attn.q_proj) to adapt, "
+    "or all-linear.",
 )
 @click.option(
     "--merge/--no-merge",
@@ -258,7 +259,7 @@ def train(
 
     \b
     Examples:
-      diq train --subset runs/demo/subsets/diq-0.1.jsonl --base runs/demo/tiny-base \\
+      diq train --subset runs/demo/subsets/diq-0.1.jsonl --base runs/demo/base-model \\
           --out runs/demo/models/diq-0.1 --max-steps 20
       diq train --subsets runs/demo/subsets --base meta-llama/Llama-3.1-8B-Instruct
       accelerate launch --config_file configs/accelerate/fsdp.yaml -m harness.cli.train \\

@@ -9,8 +9,8 @@ sheets, and the report. Sizes are chosen so the whole run takes a few minutes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ class DemoSize:
 
 
 FULL = DemoSize(
-    WorldConfig(pool_size=480, mcq_eval=120, open_eval=0),
+    WorldConfig(pool_size=480, mcq_eval=120),
     steps=60,
     ratios=(0.1, 0.3),
     eval_limit=None,
@@ -51,7 +51,7 @@ FULL = DemoSize(
     data_quality=30,
 )
 SMOKE = DemoSize(
-    WorldConfig(pool_size=120, mcq_eval=30, open_eval=0),
+    WorldConfig(pool_size=120, mcq_eval=30),
     steps=6,
     ratios=(0.1, 0.3),
     eval_limit=None,
@@ -60,9 +60,9 @@ SMOKE = DemoSize(
 )
 
 
-def write_world(data: Path, size: DemoSize, seed: int) -> tuple[Path, Path, list[str]]:
+def write_world(data: Path, world_config: WorldConfig) -> tuple[Path, Path, list[str]]:
     """Write the synthetic pool and MCQ items; return their paths and the tokenizer texts."""
-    world = generate_world(WorldConfig(**{**size.world.__dict__, "seed": seed}))
+    world = generate_world(world_config)
     pool, items = data / "pool.jsonl", data / "synthetic_mcq.jsonl"
     write_records(pool, world.pool)
     write_jsonl(items, world.mcq_items)
@@ -147,13 +147,23 @@ def demo_config(
 
 
 def prepare_demo(
-    out: str | Path, *, seed: int = 0, smoke: bool = False, echo: Callable[[str], None] = print
+    out: str | Path,
+    *,
+    seed: int = 0,
+    smoke: bool = False,
+    world: Mapping[str, Any] | None = None,
+    echo: Callable[[str], None] = print,
 ) -> ExperimentConfig:
-    """Write the demo's data, base model and config into `out`; return the config."""
+    """Write the demo's data, base model and config into `out`; return the config.
+
+    `world` overrides fields of the size's `WorldConfig` (difficulty mix, duplicate and
+    noise rates), so the demo can show how selection reacts to the pool's make-up.
+    """
     out = Path(out).resolve()
     size = SMOKE if smoke else FULL
+    world_config = replace(size.world, seed=seed, **(world or {}))
     echo(f"[demo] writing the synthetic world to {out / 'data'}")
-    pool, items, texts = write_world(out / "data", size, seed)
+    pool, items, texts = write_world(out / "data", world_config)
     echo("[demo] building the tiny base model (tokenizer trained on the pool, no download)")
     base = ensure_base_model(out / "base-model", texts, seed)
     config = parse_config(demo_config(out, pool, items, base, size, seed), source="diq demo")

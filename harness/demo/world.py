@@ -10,7 +10,10 @@ records (question, chain of thought, answer: the medical-o1 shape) with
 multiple-choice records in the evaluation prompt format that answer directly (the
 MedMCQA shape), plus near-duplicates of easy
 cases (redundancy) and records whose final answer contradicts their reasoning (label
-noise). Evaluation items are fresh cases from a disjoint seed stream.
+noise). `WorldConfig` sets the mix of difficulty levels in the pool and both rates.
+Evaluation items are fresh cases from a disjoint seed stream, balanced over the levels;
+the same items serve the open-ended evaluation (`clinical_reasoning -T source=synthetic`
+asks them without their options).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.demo.conditions import BY_NAME, COMORBIDITIES, CONDITIONS, NONSPECIFIC, Condition
+from harness.errors import ConfigError
 from selection.records import PoolRecord
 from tasks.items import LETTERS
 from tasks.mcq import render_prompt
@@ -74,15 +78,37 @@ def _join(items: list[str] | tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class WorldConfig:
-    """Sizes and rates of the generated world."""
+    """Sizes and rates of the generated world.
+
+    Attributes:
+        pool_size: training records (near-duplicates included).
+        mcq_fraction: share of pool cases written as multiple-choice records.
+        difficulty_mix: relative weights of difficulty levels 1-5 among the pool's cases
+            (uniform by default; e.g. (4, 3, 2, 1, 0) for a pool short of hard cases).
+        duplicate_rate: chance that an easy case (level <= 2) gets 1-3 near-duplicates.
+        noise_rate: chance that a case's answer is a look-alike's (its reasoning is not).
+        mcq_eval: evaluation items, levels 1-5 in turn.
+        seed: the same config and seed give the same world.
+    """
 
     pool_size: int = 480
     mcq_fraction: float = 0.5
-    duplicate_rate: float = 0.3  # chance that an easy case (level <= 2) gets 1-3 near-duplicates
+    difficulty_mix: tuple[float, float, float, float, float] = (1.0, 1.0, 1.0, 1.0, 1.0)
+    duplicate_rate: float = 0.3
     noise_rate: float = 0.08
     mcq_eval: int = 120
-    open_eval: int = 24
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        mix = self.difficulty_mix
+        if len(mix) != len(LEVELS) or min(mix) < 0 or sum(mix) <= 0:
+            raise ConfigError(
+                f"difficulty mix must be {len(LEVELS)} non-negative weights (levels 1-5) "
+                f"with a positive sum, not {tuple(mix)}"
+            )
+        for name in ("mcq_fraction", "duplicate_rate", "noise_rate"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ConfigError(f"{name} must be between 0 and 1, not {getattr(self, name)}")
 
 
 def make_case(
@@ -187,7 +213,18 @@ class World:
 
     pool: list[PoolRecord] = field(default_factory=list)
     mcq_items: list[dict[str, Any]] = field(default_factory=list)
-    open_items: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _draw_level(rng: random.Random, mix: tuple[float, ...]) -> int:
+    """A difficulty level drawn with the mix's weights.
+
+    A uniform mix draws as the world did before the mix existed (`randint`), so the
+    default world, and the demo figures quoted in the README, stay as they were.
+    """
+    if len(set(mix)) == 1:
+        return rng.randint(1, len(LEVELS))
+    [level] = rng.choices(sorted(LEVELS), weights=mix)
+    return level
 
 
 def generate_world(config: WorldConfig = WorldConfig()) -> World:
@@ -196,7 +233,7 @@ def generate_world(config: WorldConfig = WorldConfig()) -> World:
     rng = random.Random(f"pool:{config.seed}")
     index = 0
     while len(world.pool) < config.pool_size:
-        level = rng.randint(1, 5)
+        level = _draw_level(rng, config.difficulty_mix)
         case = make_case(rng, f"syn-pool-{index:05d}", level)
         index += 1
         mcq = rng.random() < config.mcq_fraction
@@ -229,23 +266,6 @@ def generate_world(config: WorldConfig = WorldConfig()) -> World:
                 "options": {LETTERS[j]: option for j, option in enumerate(options)},
                 "answer_idx": LETTERS[correct],
                 "meta_info": f"level-{case.level}",
-                "synthetic": True,
-            }
-        )
-    for i in range(config.open_eval):
-        case = make_case(rng, f"syn-open-{i:04d}", 1 + i % 5)
-        condition = case.condition
-        world.open_items.append(
-            {
-                "id": case.id,
-                "question": f"{case.vignette()} {OPEN_QUESTION}",
-                "answer": condition.name,
-                "explanation": reasoning(case),
-                "management": condition.management,
-                "look_alikes": list(condition.look_alikes),
-                "red_flag": condition.red_flag,
-                "evidence": condition.evidence,
-                "level": case.level,
                 "synthetic": True,
             }
         )

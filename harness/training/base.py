@@ -67,15 +67,35 @@ def _looks_like_hub_id(value: str) -> bool:
     )
 
 
-def _files_fingerprint(directory: Path) -> list[list[Any]]:
+def _files_fingerprint(directory: Path, *, mtimes: bool = False) -> list[list[Any]]:
+    """[name, size, sha256] per file; over the hash limit, None (or the mtime, see below).
+
+    With `mtimes`, a file too large to hash is identified by its modification time
+    instead of None (`checkpoint_fingerprint`).
+    """
     rows: list[list[Any]] = []
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
         relative = path.relative_to(directory).as_posix()
         if relative.startswith(".") or "/." in relative:
             continue
-        size = path.stat().st_size
-        rows.append([relative, size, sha256_file(path) if size <= HASHED_FILE_LIMIT else None])
+        stat = path.stat()
+        if stat.st_size <= HASHED_FILE_LIMIT:
+            identity: str | None = sha256_file(path)
+        else:
+            identity = f"mtime:{stat.st_mtime_ns}" if mtimes else None
+        rows.append([relative, stat.st_size, identity])
     return rows
+
+
+def checkpoint_fingerprint(directory: str | Path) -> str:
+    """What identifies a checkpoint to evaluate: its files, large ones by modification time.
+
+    The rows are `resolve_base`'s, plus the mtime of each file too large to hash. A base
+    model's identity leaves mtimes out so that a copied base does not retrain everything;
+    a checkpoint to evaluate needs them, because weight shards retrained in place keep
+    their names and sizes. A touched file costs one re-evaluation at worst.
+    """
+    return sha256_json(_files_fingerprint(Path(directory), mtimes=True))
 
 
 def resolve_base(base: str | Path) -> BaseModelRef:
@@ -156,23 +176,42 @@ def load_model(ref: BaseModelRef, dtype: torch.dtype | str) -> Any:
         raise InputError(f"cannot load base model {ref.name_or_path!r}: {error}") from None
 
 
+def _lora_layer_types() -> tuple[type, ...]:
+    """The layer types peft's LoRA can wrap (its `_create_new_module` dispatchers)."""
+    import torch
+    from transformers.pytorch_utils import Conv1D
+
+    nn = torch.nn
+    return (nn.Linear, nn.Embedding, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.MultiheadAttention, Conv1D)
+
+
 def check_lora_targets(model: Any, targets: tuple[str, ...], base_name: str) -> None:
-    """Every LoRA target must name a linear layer of the model (peft's own error is opaque)."""
+    """Every LoRA target must name layers peft can adapt (peft's own errors are opaque).
+
+    Targets match as peft matches a list of target modules: a module is a target when its
+    full name is the target or ends with `.<target>`, so `q_proj`, `self_attn.q_proj` and
+    `model.layers.0.self_attn.q_proj` all work. Every matched module must be of a type
+    LoRA can wrap: linear layers, GPT-2-style `Conv1D` (`c_attn`), embeddings,
+    convolutions, multi-head attention.
+    """
     if targets == ("all-linear",):
         return
-    import torch
-
-    linear = {
-        name.rsplit(".", 1)[-1]
-        for name, module in model.named_modules()
-        if isinstance(module, torch.nn.Linear)
-    }
-    missing = [target for target in targets if target not in linear]
-    if missing:
+    supported = _lora_layer_types()
+    modules = [(name, module) for name, module in model.named_modules() if name]
+    problems = []
+    for target in targets:
+        matched = [m for name, m in modules if name == target or name.endswith(f".{target}")]
+        wrong = sorted({type(m).__name__ for m in matched if not isinstance(m, supported)})
+        if not matched:
+            problems.append(f"{target} (no module of that name)")
+        elif wrong:
+            problems.append(f"{target} ({', '.join(wrong)})")
+    if problems:
+        adaptable = {name.rsplit(".", 1)[-1] for name, m in modules if isinstance(m, supported)}
         raise ConfigError(
-            f"LoRA target modules {', '.join(missing)} are not linear layers of base model "
-            f"{base_name!r}; its linear layers are: {', '.join(sorted(linear))} "
-            "(or pass all-linear)"
+            f"LoRA targets are not layers of base model {base_name!r} that LoRA can adapt: "
+            f"{', '.join(problems)}; its adaptable layers are: {', '.join(sorted(adaptable))} "
+            "(a name or a dotted suffix such as self_attn.q_proj; or pass all-linear)"
         )
 
 

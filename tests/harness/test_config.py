@@ -71,12 +71,18 @@ def test_relative_paths_resolve_against_the_config(tmp_path: Path) -> None:
                 "name": "t",
                 "pool": {"path": "data/pool.jsonl"},
                 "validation": {"path": "./v.jsonl"},
-                "train": {"base": "meta-llama/Llama-3.1-8B-Instruct"},
+                "train": {
+                    "base": "meta-llama/Llama-3.1-8B-Instruct",
+                    "models": {"full": "./ckpt/full"},
+                },
+                "eval": {"logs": ["./logs/a.eval", "/abs/b.eval"]},
             }
         )
     )
     config = load_config(path)
     assert config.pool.path == str(tmp_path / "data" / "pool.jsonl")
+    assert config.train.models == {"full": str(tmp_path / "ckpt" / "full")}
+    assert config.eval.logs == [str(tmp_path / "logs" / "a.eval"), "/abs/b.eval"]
     assert config.validation.path == str(tmp_path / "v.jsonl")
     assert config.train.base == "meta-llama/Llama-3.1-8B-Instruct"  # a hub id stays as it is
 
@@ -112,3 +118,34 @@ def test_shipped_examples_are_valid(path: Path) -> None:
         assert Path(config.train.accelerate_config).is_file()
     for spec in config.eval.extra_models:
         assert parse_model(spec, provider=config.eval.provider).label
+
+
+def _served_names(text: str) -> set[str]:
+    """Model names the `vllm serve` commands in a config's comments serve under."""
+    import shlex
+
+    lines = [line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")]
+    commands = " ".join(lines).replace("\\ ", " ").split("vllm serve ")[1:]
+    names = set()
+    for command in commands:
+        words = shlex.split(command.split("#")[0])
+        flag = "--served-model-name"
+        names.add(words[words.index(flag) + 1] if flag in words else words[0])
+    return names
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((Path(__file__).parents[2] / "configs" / "examples").glob("*.yaml")),
+    ids=lambda p: p.name,
+)
+def test_served_models_are_named_as_the_config_asks(path: Path) -> None:
+    """An `openai-api/<service>/<model>` name must be what the documented server serves."""
+    config = load_config(path)
+    wanted = {
+        name.split("/", 2)[2]
+        for name in [*config.judge.graders, *config.eval.extra_models]
+        if name.startswith("openai-api/")
+    }
+    served = _served_names(path.read_text())
+    assert wanted <= served, f"{sorted(wanted - served)} not served by {sorted(served)}"

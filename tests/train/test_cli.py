@@ -14,7 +14,7 @@ from inspect_ai.log import list_eval_logs, read_eval_log
 
 from harness.cli import main
 from harness.training import MANIFEST_NAME
-from selection.records import write_records
+from selection.records import PoolRecord, write_records
 from tests.train.conftest import toy_records
 
 FAST = ["--lr", "3e-3", "--batch-size", "4", "--grad-accum", "1", "--max-length", "128"]
@@ -65,6 +65,45 @@ def test_user_errors_are_one_line_with_exit_status_2(tiny_checkpoint: Path, tmp_
         assert result.exit_code == 2, result.output
         assert message in result.output
         assert "Traceback" not in result.output
+
+
+def test_bad_inputs_of_the_issue_are_one_line_errors(tiny_checkpoint: Path, tmp_path: Path):
+    """Issue 4's bad inputs: missing base, LoRA targets the model lacks, refused truncation."""
+    subset = tmp_path / "long.jsonl"
+    long_record = PoolRecord(id="long-1", question="Q?", reasoning="word " * 100, response="A")
+    write_records(subset, [*toy_records(1), long_record])
+    common = ["train", "--subset", str(subset), "--out", str(tmp_path / "o"), "--no-progress"]
+    cases = [
+        (["--base", str(tmp_path / "no-model")], "base model not found: no such directory"),
+        (
+            ["--base", str(tiny_checkpoint), "--lora-targets", "q_proj,c_attn"],
+            "c_attn (no module of that name)",
+        ),
+        (
+            ["--base", str(tiny_checkpoint), "--max-length", "96", "--fail-on-truncation"],
+            "record 'long-1': 1 of 5 records exceed max_length=96",
+        ),
+    ]
+    for extra, message in cases:
+        result = CliRunner().invoke(main, [*common, *FAST, *extra])  # a later option wins
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output
+        assert message in result.output.strip().splitlines()[-1]
+    assert not (tmp_path / "o").exists()
+
+
+def test_progress_bar_and_truncation_count(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    subset = tmp_path / "long.jsonl"
+    long_record = PoolRecord(id="long-1", question="Q?", reasoning="word " * 100, response="A")
+    write_records(subset, [*toy_records(1), long_record])
+    args = ["train", "--subset", str(subset), "--base", str(tiny_checkpoint)]
+    args += ["--out", str(tmp_path / "o"), "--max-steps", "2", *FAST[:-2], "--max-length", "96"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "1 of 5 records exceed max_length=96 tokens and are truncated" in result.output
+    assert "train long: 100%" in result.output and "2/2 [" in result.output  # tqdm's bar
+    manifest = json.loads((tmp_path / "o" / MANIFEST_NAME).read_text())
+    assert manifest["truncation"]["truncated_ids"] == ["long-1"]
 
 
 def test_tiny_model_from_a_pool(tmp_path: Path) -> None:

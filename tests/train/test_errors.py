@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,6 +67,68 @@ def test_lora_targets_the_model_lacks(
     assert "query_key_value" in message and "q_proj" not in message.split("are not")[0]
     assert "o_proj" in message  # the layers it does have
     assert not (tmp_path / "out").exists()
+
+
+def _gpt2() -> Any:
+    """A tiny GPT-2 (attention and MLP in transformers' Conv1D), built without a download."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    return GPT2LMHeadModel(
+        GPT2Config(
+            n_layer=1,
+            n_embd=16,
+            n_head=2,
+            vocab_size=64,
+            n_positions=32,
+            bos_token_id=0,
+            eos_token_id=0,
+        )
+    )
+
+
+def _llama(checkpoint: Path) -> Any:
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(checkpoint)
+
+
+@pytest.mark.parametrize(
+    ("model", "targets", "accepted"),
+    [
+        ("gpt2", ("c_attn",), True),  # Conv1D, not nn.Linear
+        ("gpt2", ("attn.c_attn", "mlp.c_fc"), True),
+        ("gpt2", ("h.0.attn.c_proj",), True),
+        ("gpt2", ("q_proj",), False),
+        ("gpt2", ("mlp",), False),  # a block, not a layer LoRA can wrap
+        ("llama", ("self_attn.q_proj", "v_proj"), True),  # a dotted suffix
+        ("llama", ("model.layers.0.self_attn.k_proj",), True),  # a full name
+        ("llama", ("attn.q_proj",), False),  # suffixes match whole name parts only
+        ("llama", ("self_attn",), False),
+    ],
+)
+def test_lora_targets_follow_peft_matching(
+    tiny_checkpoint: Path, model: str, targets: tuple[str, ...], accepted: bool
+) -> None:
+    from peft import LoraConfig, get_peft_model
+
+    from harness.training.base import check_lora_targets
+
+    def build() -> Any:
+        return _gpt2() if model == "gpt2" else _llama(tiny_checkpoint)
+
+    try:
+        get_peft_model(build(), LoraConfig(r=2, target_modules=list(targets)))
+        peft_accepts = True
+    except ValueError:
+        peft_accepts = False
+    assert peft_accepts == accepted  # the table above is peft's own behaviour
+    if accepted:
+        check_lora_targets(build(), targets, model)
+    else:
+        with pytest.raises(ConfigError, match=f"base model '{model}'") as caught:
+            check_lora_targets(build(), targets, model)
+        assert targets[0] in str(caught.value)
+        assert ("c_attn" if model == "gpt2" else "q_proj") in str(caught.value).split(":")[-1]
 
 
 def test_truncation_counted_or_refused(
