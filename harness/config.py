@@ -35,6 +35,7 @@ class PoolSpec(Section):
     field_map: dict[str, str] = {}
     hf_split: str = "train"
     hf_config: str | None = None
+    cop_base: Literal[0, 1] | None = None
 
 
 class TaskSpec(Section):
@@ -155,6 +156,7 @@ class ReportSpec(Section):
     reference: str | None = None
     correction: Literal["holm", "bh"] = "holm"
     resamples: int = Field(9999, ge=100)
+    primary: list[str] = []
     labels: dict[str, str] = {}
 
 

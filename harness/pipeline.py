@@ -372,6 +372,7 @@ def run_select_stage(run: Run) -> None:
         field_map=",".join(f"{k}={v}" for k, v in config.pool.field_map.items()) or None,
         hf_split=config.pool.hf_split,
         hf_config=config.pool.hf_config,
+        cop_base=config.pool.cop_base,
         strategies=tuple(spec.strategies),
         ratios=tuple(str(r) for r in spec.ratios),
         counts=tuple(spec.counts),
@@ -716,6 +717,7 @@ def run_report_stage(run: Run) -> None:
         correction=spec.correction,
         seed=run.config.seed,
         resamples=spec.resamples,
+        confirmatory=tuple(spec.primary),
     )
     options = ReportOptions(
         settings=settings,

@@ -84,6 +84,11 @@ def _configure_logging(quiet: bool) -> None:
 )
 @click.option("--hf-config", help="Configuration name of a Hugging Face pool.")
 @click.option(
+    "--cop-base",
+    type=click.IntRange(0, 1),
+    help="What MedMCQA `cop` counts from (default: 1 in upstream files, 0 on the Hub).",
+)
+@click.option(
     "--validation",
     required=True,
     type=click.Path(exists=True, dir_okay=False),
@@ -291,6 +296,7 @@ def build_config(o: dict[str, Any]) -> Any:
         field_map=o["field_map"],
         hf_split=str(o["hf_split"]),
         hf_config=o["hf_config"],
+        cop_base=o["cop_base"],
         strategies=_split(str(o["strategies"])),
         ratios=_split(o["ratios"]),
         counts=_counts(o["counts"]),
