@@ -22,7 +22,8 @@ def _read_texts(path: Path) -> list[str]:
 @click.option(
     "--pool",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Normalized pool/subset JSONL: the tokenizer learns its questions and answers.",
+    help="A pool in any `diq select` format (medical-o1 JSON, MedMCQA, normalized JSONL, a subset): "
+    "the tokenizer learns its questions and answers.",
 )
 @click.option(
     "--texts",
@@ -66,7 +67,7 @@ def tiny_model(
       diq tiny-model --pool runs/demo/pool.jsonl --out runs/demo/tiny-base
     """
     from harness.models import TinyModelConfig, build_tiny_checkpoint, pool_texts
-    from selection.records import read_records
+    from selection.loaders import load_pool
 
     if (pool is None) == (texts is None):
         raise click.UsageError("give exactly one of --pool and --texts")
@@ -76,7 +77,7 @@ def tiny_model(
             param_hint="--heads",
         )
     source = pool if pool is not None else texts
-    corpus = list(pool_texts(read_records(pool))) if pool is not None else _read_texts(texts)
+    corpus = list(pool_texts(load_pool(pool))) if pool is not None else _read_texts(texts)
     if not corpus:
         raise InputError("no texts to train the tokenizer on", path=source)
     config = TinyModelConfig(

@@ -176,3 +176,15 @@ def test_two_processes_train_one_model_together(
     assert manifest["hardware"]["num_processes"] == 2
     assert manifest["hardware"]["distributed_type"] == "MULTI_CPU"
     assert manifest["effective_batch_size"] == 4 and manifest["steps"] == 12
+
+
+def test_tiny_model_from_an_upstream_pool_file(data_dir: Path, tmp_path: Path) -> None:
+    """`--pool` takes every pool format `diq select` does, e.g. medical-o1's JSON array."""
+    out = tmp_path / "tiny"
+    pool = data_dir / "medical_o1_sft_demo" / "demo_data.json"
+    args = ["tiny-model", "--pool", str(pool), "--out", str(out), "--vocab-size", "400"]
+    args += ["--hidden-size", "32", "--heads", "2", "--kv-heads", "1", "--layers", "1"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "396 texts" in result.output  # a question and an answer per record
+    assert (out / "config.json").is_file()
