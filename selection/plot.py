@@ -42,7 +42,8 @@ def nice_ticks(low: float, high: float, count: int = 6) -> list[float]:
 
 
 def _format(value: float) -> str:
-    return f"{value:.4g}"
+    # six significant digits: IFD values crowd around 1, where four would print 1.00049 as "1"
+    return f"{value:.6g}"
 
 
 def tick_label(value: float, ticks: list[float]) -> str:
