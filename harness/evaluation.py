@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError, InputError
+from harness.io import sha256_file
 from tasks.suites import Suite, build_task
 
 logger = logging.getLogger(__name__)
@@ -150,6 +151,102 @@ def check_distinct(models: list[ModelSpec]) -> None:
             seen[value] = model
 
 
+IDENTITY_KEY = "diq_inputs_sha256"
+
+
+def content_identity(value: str) -> str:
+    """What a path holds: a directory's `checkpoint_fingerprint`, a file's sha256.
+
+    Anything else (a hub id) is returned as given. Stage inputs and logs name files by
+    path, and a file edited or replaced in place keeps its path, so they hash this instead.
+    """
+    from harness.training.base import checkpoint_fingerprint
+
+    path = Path(value).expanduser()
+    if path.is_dir():
+        return checkpoint_fingerprint(path)
+    return sha256_file(path) if path.is_file() else value
+
+
+def model_identity(model: ModelSpec | None) -> str | None:
+    """Content identity of a model served here; None for API models and for no model."""
+    return None if model is None or model.checkpoint is None else content_identity(model.checkpoint)
+
+
+def drop_stale_logs(log_dir: Path, identities: dict[str | None, str]) -> None:
+    """Delete the logs in `log_dir` of each model (key None: any model) made from other inputs.
+
+    One pass over the log headers, whatever the number of models.
+    """
+    if not identities or not log_dir.is_dir():
+        return
+    from inspect_ai.log import list_eval_logs, read_eval_log
+
+    from reports.logs import local_path
+
+    for info in list_eval_logs(str(log_dir), recursive=False):
+        header = read_eval_log(info.name, header_only=True)
+        wanted = identities.get(header.eval.model, identities.get(None))
+        if wanted is not None and (header.eval.metadata or {}).get(IDENTITY_KEY) != wanted:
+            logger.info("removing %s: made from other inputs", info.name)
+            local_path(info.name).unlink(missing_ok=True)
+
+
+def evaluate(
+    tasks: list[Any],
+    models: list[ModelSpec] | None,
+    log_dir: str | Path,
+    *,
+    identity: Callable[[ModelSpec | None], str | None] = model_identity,
+    metadata: dict[str, Any] | None = None,
+    greedy: bool = False,
+    **eval_kwargs: Any,
+) -> tuple[list[Any], list[str]]:
+    """Run (or resume) `tasks` for each model, one Inspect `eval_set` per model, in turn.
+
+    `models` None runs the tasks with no model of their own (a judged file). eval_set pairs
+    a task with an existing log by task, model name and arguments, never by what a
+    checkpoint directory or data file holds, so `identity` (a hash of those contents)
+    travels in the eval metadata and a log made from other contents is deleted first: a
+    checkpoint retrained or replaced in place is evaluated again. Two models sharing a
+    name or label are refused (`check_distinct`) before anything runs. `greedy` adds each
+    model's greedy-decoding settings. Returns the logs and the names of the models whose
+    eval set did not complete.
+    """
+    from inspect_ai import eval_set
+
+    runs: list[ModelSpec | None] = [None] if models is None else list(models)
+    if models is not None:
+        check_distinct(models)
+    identities = {(m.name if m else None): identity(m) for m in runs}
+    drop_stale_logs(Path(log_dir), {k: v for k, v in identities.items() if v is not None})
+    logs: list[Any] = []
+    failed: list[str] = []
+    for model in runs:
+        run_metadata = dict(metadata or {})
+        kwargs = dict(eval_kwargs)
+        if model is not None:
+            model.register()
+            kwargs.update(model=model.name, model_args=model.args)
+            run_metadata.update(model.metadata() or {})
+            if greedy:
+                kwargs = {**model.greedy(), **kwargs}
+        key = model.name if model else None
+        if identities[key] is not None:
+            run_metadata[IDENTITY_KEY] = identities[key]
+        success, model_logs = eval_set(
+            tasks,
+            log_dir=str(log_dir),
+            log_dir_allow_dirty=True,
+            metadata=run_metadata or None,
+            **kwargs,
+        )
+        logs.extend(model_logs)
+        if not success:
+            failed.append(key or "the tasks")
+    return logs, failed
+
+
 def suite_tasks(suite: Suite, task_overrides: dict[str, Any]) -> list[Any]:
     """Inspect tasks of a suite; optional tasks without data are skipped with a warning."""
     tasks = []
@@ -183,33 +280,20 @@ def run_suite(
     (`check_distinct`), and when any model's eval set did not complete, after Inspect's
     own retries; the logs written so far stay in `log_dir`, and a rerun resumes.
     """
-    from inspect_ai import eval_set
-
     if not models:
         raise ConfigError("give at least one --model")
-    check_distinct(models)
     tasks = suite_tasks(suite, task_overrides or {})
-    logs: list[Any] = []
-    failed = []
-    for model in models:
-        model.register()
-        config = {**model.greedy(), **(generate_config or {})}
-        success, model_logs = eval_set(
-            tasks,
-            log_dir=str(log_dir),
-            model=model.name,
-            model_args=model.args,
-            model_roles=model_roles or None,
-            metadata=model.metadata(),
-            limit=limit,
-            max_connections=max_connections,
-            log_dir_allow_dirty=True,
-            display=display,  # type: ignore[arg-type]
-            **config,
-        )
-        logs.extend(model_logs)
-        if not success:
-            failed.append(model.name)
+    logs, failed = evaluate(
+        tasks,
+        models,
+        log_dir,
+        greedy=True,
+        model_roles=model_roles or None,
+        limit=limit,
+        max_connections=max_connections,
+        display=display,
+        **(generate_config or {}),
+    )
     if failed:
         raise ConfigError(
             f"evaluation did not complete for {', '.join(failed)}; rerun to resume (logs in {log_dir})"

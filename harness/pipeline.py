@@ -28,6 +28,7 @@ from typing import Any
 
 from harness.config import ExperimentConfig, TaskSpec, dump_config
 from harness.errors import ConfigError, InputError
+from harness.evaluation import content_identity, evaluate, model_identity, parse_model
 from harness.io import (
     atomic_directory,
     atomic_write,
@@ -38,12 +39,12 @@ from harness.io import (
     write_json,
     write_text,
 )
+from reports.review import LEDGER_FILE
 
 logger = logging.getLogger(__name__)
 
 STAGES = ("select", "train", "eval", "judge", "review", "report")
 MANIFEST = "run_manifest.json"
-RATINGS = "ratings.jsonl"  # the ratings ledger `diq review import` writes into review/
 DEFAULT_RUBRICS = ("differential_diagnosis", "safety_check", "evidence_citation")
 
 
@@ -123,20 +124,6 @@ def _logs_digest(folder: Path) -> str:
     return sha256_json(sorted(entries))
 
 
-def content_identity(value: str) -> str:
-    """What a path holds: a directory's `checkpoint_fingerprint`, a file's sha256.
-
-    Anything else (a hub id) is returned as given. Stage inputs name files by path, and a
-    file edited or replaced in place keeps its path, so they hash this instead.
-    """
-    from harness.training.base import checkpoint_fingerprint
-
-    path = Path(value).expanduser()
-    if path.is_dir():
-        return checkpoint_fingerprint(path)
-    return sha256_file(path) if path.is_file() else value
-
-
 def stage_outputs(run: Run, stage: str) -> str:
     """Hash of what a stage produced, as later stages see it.
 
@@ -178,9 +165,17 @@ UPSTREAM = {
 }
 
 
-def stage_inputs(run: Run, stage: str) -> str:
-    """Hash of everything a stage reads: its config, the shared settings and upstream outputs."""
-    upstream = {name: stage_outputs(run, name) for name in UPSTREAM[stage]}
+def stage_inputs(run: Run, stage: str, outputs: dict[str, str] | None = None) -> str:
+    """Hash of everything a stage reads: its config, the shared settings and upstream outputs.
+
+    `outputs` caches `stage_outputs` by stage across calls (hashing subsets and
+    checkpoints is the expensive part); it is filled with whatever is computed here.
+    """
+    known = {} if outputs is None else outputs
+    for name in UPSTREAM[stage]:
+        if name not in known:
+            known[name] = stage_outputs(run, name)
+    upstream = {name: known[name] for name in UPSTREAM[stage]}
     return sha256_json(
         {
             "seed": run.config.seed,
@@ -216,7 +211,7 @@ def _stage_config(run: Run, stage: str) -> dict[str, Any]:
         return {"judge": config.judge, "models": _evaluated_models(config)}
     if stage == "review":
         return {"review": config.review}
-    ratings = run.review / RATINGS
+    ratings = run.review / LEDGER_FILE
     return {
         "report": config.report,
         "eval_logs": config.eval.logs,
@@ -230,7 +225,7 @@ def _evaluated_models(config: ExperimentConfig) -> dict[str, Any]:
         "provider": config.eval.provider,
         "model_args": config.eval.model_args,
         "extra_models": {
-            spec: content_identity(spec.partition("=")[2] or spec)
+            spec: model_identity(parse_model(spec, {}, config.eval.provider)) or spec
             for spec in config.eval.extra_models
         },
     }
@@ -460,8 +455,6 @@ def _launch_training(run: Run, subset: Path, hyperparameters: Any) -> None:
 
 def model_specs(run: Run) -> list[Any]:
     """Every model to evaluate: trained subsets, given checkpoints, and extra models."""
-    from harness.evaluation import parse_model
-
     config = run.config
     args = dict(config.eval.model_args)
     names = [f.stem for f in subset_files(run)]
@@ -473,64 +466,19 @@ def model_specs(run: Run) -> list[Any]:
     return specs
 
 
-IDENTITY_KEY = "diq_inputs_sha256"
-
-
-def _eval_set(
-    tasks: list[Any],
-    log_dir: Path,
-    model: Any = None,
-    *,
-    identity: str | None,
-    metadata: dict[str, Any] | None = None,
-    **kwargs: Any,
+def _evaluate(
+    tasks: list[Any], models: list[Any] | None, log_dir: Path, **kwargs: Any
 ) -> list[Path]:
-    """Run (or resume) `tasks` with Inspect's eval_set; return the logs of the finished set.
+    """`harness.evaluation.evaluate`, failing when an eval set did not complete."""
+    from reports.logs import local_path
 
-    eval_set pairs a task with an existing log by task, model name and arguments, never
-    by what a checkpoint directory or data file holds, so `identity` (a hash of those
-    contents) travels in the eval metadata and a log made from other contents is deleted
-    first: a checkpoint retrained or replaced in place is evaluated again.
-    """
-    from inspect_ai import eval_set
-
-    name = None if model is None else model.name
-    metadata = dict(metadata or {})
-    if model is not None:
-        model.register()
-        kwargs.update(model=model.name, model_args=model.args)
-        metadata.update(model.metadata() or {})
-    if identity is not None:
-        _drop_stale_logs(log_dir, name, identity)
-        metadata[IDENTITY_KEY] = identity
-    success, logs = eval_set(
-        tasks, log_dir=str(log_dir), log_dir_allow_dirty=True, metadata=metadata, **kwargs
-    )
-    if not success:
+    logs, failed = evaluate(tasks, models, log_dir, **kwargs)
+    if failed:
         raise ConfigError(
-            f"evaluation of {name or 'the tasks'} did not complete; rerun `diq run` to resume "
+            f"evaluation of {', '.join(failed)} did not complete; rerun `diq run` to resume "
             f"(logs in {log_dir})"
         )
-    return [_log_path(log.location) for log in logs]
-
-
-def _log_path(location: str) -> Path:
-    return Path(location.removeprefix("file://")).resolve()
-
-
-def _drop_stale_logs(log_dir: Path, model: str | None, identity: str) -> None:
-    """Delete the logs in `log_dir` of `model` (None: any) made from other inputs."""
-    if not log_dir.is_dir():
-        return
-    from inspect_ai.log import list_eval_logs, read_eval_log
-
-    for info in list_eval_logs(str(log_dir), recursive=False):
-        header = read_eval_log(info.name, header_only=True)
-        if model is not None and header.eval.model != model:
-            continue
-        if (header.eval.metadata or {}).get(IDENTITY_KEY) != identity:
-            logger.info("removing %s: made from other inputs", info.name)
-            _log_path(info.name).unlink(missing_ok=True)
+    return [local_path(log.location) for log in logs]
 
 
 def _prune_logs(log_dir: Path, keep: Sequence[Path]) -> None:
@@ -543,17 +491,14 @@ def _prune_logs(log_dir: Path, keep: Sequence[Path]) -> None:
         return
     from inspect_ai.log import list_eval_logs
 
+    from reports.logs import local_path
+
     current = set(keep)
     for info in list_eval_logs(str(log_dir), recursive=True):
-        path = _log_path(info.name)
+        path = local_path(info.name)
         if path not in current:
             logger.info("removing %s: no longer part of the study", path)
             path.unlink(missing_ok=True)
-
-
-def _model_identity(model: Any) -> str | None:
-    """Content identity of a model served here; None for API models (nothing to hash)."""
-    return None if model.checkpoint is None else content_identity(model.checkpoint)
 
 
 def run_eval_stage(run: Run) -> None:
@@ -565,18 +510,15 @@ def run_eval_stage(run: Run) -> None:
     if run.excluded_items():
         overrides["exclude"] = run.excluded_items()
     tasks = build_tasks(eval_task_specs(config), overrides, _optional_in_suites(config))
-    logs: list[Path] = []
-    for model in model_specs(run):
-        logs += _eval_set(
-            tasks,
-            run.eval_logs,
-            model,
-            identity=_model_identity(model),
-            limit=config.eval.limit,
-            max_connections=config.eval.max_connections,
-            seed=config.seed,
-            **model.greedy(),
-        )
+    logs = _evaluate(
+        tasks,
+        model_specs(run),
+        run.eval_logs,
+        greedy=True,
+        limit=config.eval.limit,
+        max_connections=config.eval.max_connections,
+        seed=config.seed,
+    )
     _prune_logs(run.eval_logs, logs)
     _sync_logs(config.eval.logs, run.external_logs)
 
@@ -637,24 +579,20 @@ def run_judge_stage(run: Run) -> None:
     tasks = build_tasks(spec.tasks, overrides)
     logs: list[Path] = []
     if tasks:
-        for model in model_specs(run):
-            logs += _eval_set(
-                tasks,
-                run.judge_logs,
-                model,
-                identity=_model_identity(model),
-                model_roles=roles,
-                seed=config.seed,
-            )
+        logs += _evaluate(
+            tasks, model_specs(run), run.judge_logs, model_roles=roles, seed=config.seed
+        )
     if spec.data_quality:
         for subset in subset_files(run):
             task = data_quality(
                 path=str(subset), limit=spec.data_quality_limit, seed=config.seed, mode=spec.mode
             )
-            logs += _eval_set(
+            digest = sha256_file(subset)
+            logs += _evaluate(
                 [task],
+                None,
                 run.judge_logs / "data_quality" / subset.stem,
-                identity=sha256_file(subset),
+                identity=lambda _, digest=digest: digest,
                 model_roles=roles,
                 metadata={"label": subset.stem},
             )
@@ -687,13 +625,11 @@ def run_review_stage(run: Run) -> None:
         export_sheets(frames, options, staging)
 
 
-# What `export_sheets` writes at the top of its folder: anything else (the ratings ledger
-# above all) came later and belongs to the export it would replace.
-EXPORT_ENTRIES = {"manifest.json", "key.json", "raters"}
-
-
 def _check_review_replaceable(review: Path) -> None:
     """A changed export replaces the old one as a whole, unless raters' work depends on it."""
+    from reports.review.export import EXPORT_ENTRIES
+
+    # anything beside the export (the ratings ledger above all) came later and rates it
     extra = sorted({p.name for p in review.iterdir()} - EXPORT_ENTRIES) if review.is_dir() else []
     if extra:
         raise InputError(
@@ -711,7 +647,7 @@ def run_report_stage(run: Run) -> None:
     from reports.compare import Settings
 
     spec = run.config.report
-    ratings = run.review / RATINGS
+    ratings = run.review / LEDGER_FILE
     settings = Settings(
         reference=spec.reference,
         correction=spec.correction,
@@ -784,25 +720,21 @@ def run_study(
     manifest_path = run.root / MANIFEST
     manifest = read_json(manifest_path) if manifest_path.is_file() else {}
     stages: dict[str, Any] = dict(manifest.get("stages", {}))
+    outputs: dict[str, str] = {}  # stage_outputs by stage; a stage that runs replaces its own
     for stage in plan(start, only):
-        inputs = stage_inputs(run, stage)
+        inputs = stage_inputs(run, stage, outputs)
         previous = stages.get(stage, {})
-        if (
-            not force
-            and previous.get("inputs") == inputs
-            and previous.get("outputs") == stage_outputs(run, stage)
-        ):
-            echo(f"[{stage}] up to date, skipped")
-            continue
+        if not force and previous.get("inputs") == inputs:
+            outputs.setdefault(stage, stage_outputs(run, stage))
+            if previous.get("outputs") == outputs[stage]:
+                echo(f"[{stage}] up to date, skipped")
+                continue
         echo(f"[{stage}] running")
         started = time.monotonic()
         RUNNERS[stage](run)
         seconds = round(time.monotonic() - started, 1)
-        stages[stage] = {
-            "inputs": stage_inputs(run, stage),
-            "outputs": stage_outputs(run, stage),
-            "seconds": seconds,
-        }
+        outputs[stage] = stage_outputs(run, stage)
+        stages[stage] = {"inputs": inputs, "outputs": outputs[stage], "seconds": seconds}
         write_json(
             manifest_path,
             {

@@ -91,6 +91,11 @@ class LogRecord:
     samples: list[SampleRecord]
 
 
+def local_path(location: str) -> Path:
+    """The file behind a log location as Inspect reports it (`file:///...` or a plain path)."""
+    return Path(location.removeprefix("file://")).resolve()
+
+
 def find_logs(paths: Iterable[str | Path]) -> list[Path]:
     """Log files named directly or found (recursively) in directories, sorted and unique."""
     from inspect_ai.log import list_eval_logs
@@ -100,7 +105,7 @@ def find_logs(paths: Iterable[str | Path]) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             for info in list_eval_logs(str(path), recursive=True):
-                found.add(Path(info.name.removeprefix("file://")).resolve())
+                found.add(local_path(info.name))
         elif path.is_file():
             if path.suffix not in LOG_SUFFIXES:
                 raise InputError("not an Inspect log (expected .eval or .json)", path=path)

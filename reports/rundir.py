@@ -22,6 +22,7 @@ import numpy as np
 
 from harness.errors import InputError
 from harness.io import iter_jsonl, read_json, sha256_file
+from reports.review import LEDGER_FILE
 
 MAX_POINTS = 2500  # points per quadrant panel (members and non-members each)
 
@@ -53,7 +54,7 @@ def is_run_dir(path: Path) -> bool:
 def open_run_dir(path: Path) -> RunDir:
     """Locate the parts of a run directory."""
     subsets_dir = path / "subsets"
-    ratings = path / "review" / "ratings.jsonl"
+    ratings = path / "review" / LEDGER_FILE
     return RunDir(
         root=path,
         logs=path / "logs",

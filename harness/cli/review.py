@@ -186,9 +186,10 @@ def import_(
     Example:
       diq review import runs/demo/review returned/alice.xlsx returned/bob.xlsx
     """
+    from reports.review import LEDGER_FILE
     from reports.review.importer import import_sheets, precomputed_scores, read_ledger
 
-    ledger = ledger or export_dir / "ratings.jsonl"
+    ledger = ledger or export_dir / LEDGER_FILE
     rows = import_sheets(export_dir, files, ledger)
     per_rater = Counter(row["rater"] for row in rows)
     unsure = Counter(row["rater"] for row in rows if row["missing_reason"] == "unsure")

@@ -48,6 +48,11 @@ from reports.review.sheets import (
 SheetFormat = Literal["xlsx", "csv", "labelstudio"]
 SUFFIX = {"xlsx": ".xlsx", "csv": ".csv", "labelstudio": ".labelstudio.json"}
 COMPANION = "full_texts.html"
+MANIFEST_FILE = "manifest.json"
+KEY_FILE = "key.json"
+RATERS_DIR = "raters"
+# What `export_sheets` writes at the top of its folder; anything else came later.
+EXPORT_ENTRIES = frozenset({MANIFEST_FILE, KEY_FILE, RATERS_DIR})
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,7 @@ def export_sheets(frames: Frames, options: ExportOptions, out: Path) -> dict[str
         raise ConfigError(
             f"--max-chars must be between 1000 and {EXCEL_CELL_LIMIT}, got {options.max_chars}"
         )
-    if (out / "manifest.json").exists():
+    if (out / MANIFEST_FILE).exists():
         raise ConfigError(
             f"{out} already holds an export (manifest.json); choose another --out or delete it"
         )
@@ -134,7 +139,7 @@ def export_sheets(frames: Frames, options: ExportOptions, out: Path) -> dict[str
                 texts[field_name] = ""
                 continue
             texts[field_name], truncated = prepare_text(
-                text, code, field_name, f"raters/{COMPANION}", options.max_chars
+                text, code, field_name, f"{RATERS_DIR}/{COMPANION}", options.max_chars
             )
             if truncated:
                 cut.append((code, field_name, text))
@@ -161,7 +166,7 @@ def export_sheets(frames: Frames, options: ExportOptions, out: Path) -> dict[str
     specs = []
     for rater, codes in assignment.sheets.items():
         sheet_id = sha256_json([export_id, rater])[:12]
-        file_name = f"raters/{rater}{SUFFIX[options.format]}"
+        file_name = f"{RATERS_DIR}/{rater}{SUFFIX[options.format]}"
         sheets[rater] = {"sheet_id": sheet_id, "file": file_name, "codes": codes}
         specs.append(
             (
@@ -193,7 +198,7 @@ def export_sheets(frames: Frames, options: ExportOptions, out: Path) -> dict[str
         "sheets": sheets,
         "stimuli": stimuli,
         "truncated": sorted({code for code, _, _ in cut}),
-        "key_file": "key.json",
+        "key_file": KEY_FILE,
     }
     key = {
         "export_id": export_id,
@@ -218,13 +223,13 @@ def export_sheets(frames: Frames, options: ExportOptions, out: Path) -> dict[str
             writer(spec, stage / file_name)
         if options.format == "labelstudio":
             write_text(
-                stage / "raters" / "label_config.xml",
+                stage / RATERS_DIR / "label_config.xml",
                 label_studio_config(axes, options.show_reference),
             )
         if cut:
-            write_text(stage / "raters" / COMPANION, companion_html("all raters", cut))
-        write_json(stage / "manifest.json", manifest)
-        write_json(stage / "key.json", key)
+            write_text(stage / RATERS_DIR / COMPANION, companion_html("all raters", cut))
+        write_json(stage / MANIFEST_FILE, manifest)
+        write_json(stage / KEY_FILE, key)
     return manifest
 
 

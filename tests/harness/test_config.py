@@ -100,16 +100,15 @@ def test_config_command(tmp_path: Path) -> None:
     assert "field 'judge.gradres': unknown key" in result.output
 
 
+EXAMPLES = sorted((Path(__file__).parents[2] / "configs" / "examples").glob("*.yaml"))
+
+
 def test_readme_shows_the_example_config_verbatim() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     assert example_text().rstrip("\n") in readme
 
 
-@pytest.mark.parametrize(
-    "path",
-    sorted((Path(__file__).parents[2] / "configs" / "examples").glob("*.yaml")),
-    ids=lambda p: p.name,
-)
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_shipped_examples_are_valid(path: Path) -> None:
     from harness.evaluation import parse_model
 
@@ -134,11 +133,7 @@ def _served_names(text: str) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize(
-    "path",
-    sorted((Path(__file__).parents[2] / "configs" / "examples").glob("*.yaml")),
-    ids=lambda p: p.name,
-)
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_served_models_are_named_as_the_config_asks(path: Path) -> None:
     """An `openai-api/<service>/<model>` name must be what the documented server serves."""
     config = load_config(path)
