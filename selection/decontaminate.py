@@ -113,9 +113,12 @@ def text_lines(text: str) -> list[str]:
     return [line for raw in text.splitlines() if (line := normalize(_OPTION_LABEL.sub("", raw)))]
 
 
-def exact_keys(text: str, min_words: int) -> list[Hashable]:
-    """The exact-match keys of a text: whole text (if long enough) and every MCQ reading."""
-    lines = text_lines(text)
+def exact_keys(lines: list[str], min_words: int) -> list[Hashable]:
+    """Exact-match keys of a text's `text_lines`: the whole text and every MCQ reading.
+
+    The whole text counts when long enough; an MCQ reading is (stem, set of the last k
+    lines as options).
+    """
     joined = " ".join(lines)
     keys: list[Hashable] = [("text", joined)] if len(joined.split()) >= min_words else []
     for count in range(2, min(MAX_OPTIONS, len(lines) - 1) + 1):
@@ -123,19 +126,21 @@ def exact_keys(text: str, min_words: int) -> list[Hashable]:
     return keys
 
 
-def _tokens(text: str) -> list[str]:
-    """Word tokens of the label-stripped text (what n-gram overlap compares)."""
-    return " ".join(text_lines(text)).split()
+def _tokens(lines: list[str]) -> list[str]:
+    """Word tokens of a text's `text_lines` (what n-gram overlap compares)."""
+    return " ".join(lines).split()
 
 
 class _NgramIndex:
     """Evaluation n-grams -> evaluation texts, minus boilerplate n-grams."""
 
-    def __init__(self, texts: Sequence[EvalText], n: int, boilerplate_fraction: float) -> None:
+    def __init__(
+        self, texts_lines: Sequence[list[str]], n: int, boilerplate_fraction: float
+    ) -> None:
         self.n = n
-        grams = [ngrams(_tokens(t.text), n) for t in texts]
+        grams = [ngrams(_tokens(lines), n) for lines in texts_lines]
         frequency = Counter(g for gs in grams for g in gs)
-        limit = max(3, int(boilerplate_fraction * len(texts)))
+        limit = max(3, int(boilerplate_fraction * len(texts_lines)))
         self.boilerplate = {g for g, count in frequency.items() if count > limit}
         self.postings: dict[tuple[str, ...], list[int]] = defaultdict(list)
         self.sizes: list[int] = []
@@ -145,13 +150,13 @@ class _NgramIndex:
             for gram in kept:
                 self.postings[gram].append(index)
 
-    def best_match(self, text: str, min_shared: int) -> tuple[int, float] | None:
+    def best_match(self, lines: list[str], min_shared: int) -> tuple[int, float] | None:
         """(evaluation index, overlap relative to the shorter text) of the closest text.
 
         Only texts sharing at least `min_shared` n-grams count, or every n-gram of the
         shorter text when it has fewer.
         """
-        grams = ngrams(_tokens(text), self.n) - self.boilerplate
+        grams = ngrams(_tokens(lines), self.n) - self.boilerplate
         if not grams:
             return None
         shared: Counter[int] = Counter()
@@ -247,11 +252,12 @@ def contamination(
     texts = [t for t in eval_texts if t.text.strip()]
     if not texts:
         return []
+    texts_lines = [text_lines(t.text) for t in texts]
     exact: dict[Hashable, int] = {}
-    for i, t in enumerate(texts):
-        for key in exact_keys(t.text, config.ngram):
+    for i, lines in enumerate(texts_lines):
+        for key in exact_keys(lines, config.ngram):
             exact.setdefault(key, i)
-    index = _NgramIndex(texts, config.ngram, config.boilerplate_fraction)
+    index = _NgramIndex(texts_lines, config.ngram, config.boilerplate_fraction)
     found = (_contamination(record, texts, exact, index, config) for record in records)
     return [removal for removal in found if removal is not None]
 
@@ -279,14 +285,15 @@ def _contamination(
     index: _NgramIndex,
     config: DecontaminationConfig,
 ) -> Removal | None:
-    for text in record_texts(record):
-        for key in exact_keys(text, config.ngram):
+    readings = [text_lines(text) for text in record_texts(record)]
+    for lines in readings:
+        for key in exact_keys(lines, config.ngram):
             hit = exact.get(key)
             if hit is not None:
                 return Removal(record.id, "exact", texts[hit].source, texts[hit].id, 1.0)
     best: tuple[int, float] | None = None
-    for text in record_texts(record):
-        match = index.best_match(text, config.min_shared)
+    for lines in readings:
+        match = index.best_match(lines, config.min_shared)
         if match is not None and (best is None or match[1] > best[1]):
             best = match
     if best is not None and best[1] >= config.ngram_threshold:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -205,9 +205,7 @@ def train_classifier(
                 "levels": LEVELS,
                 "config": asdict(config),
                 "train_examples": len(texts),
-                "labelled_per_axis": {
-                    axis: sum(1 for entry in labels if axis in entry) for axis in AXES
-                },
+                "labelled_per_axis": labelled_per_axis(labels),
                 "final_loss": losses[-1],
                 "mean_loss_first_epoch": sum(losses[: len(losses) // config.epochs])
                 / max(1, len(losses) // config.epochs),
@@ -222,6 +220,11 @@ def classifier_info(model_dir: str | Path) -> dict[str, Any]:
     if not info_path.is_file():
         raise ConfigError(f"{model_dir} is not a difficulty classifier (no {CLASSIFIER_FILE})")
     return read_json(info_path)
+
+
+def labelled_per_axis(targets: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """How many label entries carry each axis (entries may label some axes only)."""
+    return {axis: sum(1 for entry in targets if axis in entry) for axis in AXES}
 
 
 def check_axis_labelled(count: int, axis: str, source: str | Path) -> None:

@@ -53,6 +53,7 @@ from selection.difficulty import (
     classifier_info,
     classifier_text,
     labelled_examples,
+    labelled_per_axis,
     predict_classifier,
     read_external,
     read_labels,
@@ -378,7 +379,7 @@ def _checked_labels(config: SelectConfig, pool: dict[str, PoolRecord]) -> dict[s
     labels = read_labels(difficulty.labels)
     _, targets = labelled_examples(labels, pool, difficulty.training.text, difficulty.labels)
     if difficulty.scorer == "classifier" and not difficulty.classifier:
-        count = sum(1 for target in targets if difficulty.axis in target)
+        count = labelled_per_axis(targets)[difficulty.axis]
         check_axis_labelled(count, difficulty.axis, difficulty.labels)
     return labels
 

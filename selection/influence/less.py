@@ -68,6 +68,7 @@ def load_adam_moments(path: str | Path, pset: ParameterSet) -> AdamMoments:
 
     As in LESS, the optimizer's parameters are taken to be the set's parameters in model
     order (a LoRA run optimises exactly the adapter weights); counts and shapes must match.
+    The moments land in fp32 on each parameter's device, once, not once per sample.
     """
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -93,8 +94,9 @@ def load_adam_moments(path: str | Path, pset: ParameterSet) -> AdamMoments:
                 f"{path}: parameter {index} has shape {tuple(entry['exp_avg'].shape)}, "
                 f"{name} has {shape}"
             )
-        exp_avg[name] = entry["exp_avg"].float()
-        exp_avg_sq[name] = entry["exp_avg_sq"].float()
+        device = pset.parameters[name].device
+        exp_avg[name] = entry["exp_avg"].to(device=device, dtype=torch.float32)
+        exp_avg_sq[name] = entry["exp_avg_sq"].to(device=device, dtype=torch.float32)
     return AdamMoments(exp_avg, exp_avg_sq)
 
 
@@ -105,8 +107,8 @@ def adam_feature(
     out = {}
     for name, g in grads.items():
         g = g.float()
-        m = config.beta1 * moments.exp_avg[name].to(g.device) + (1 - config.beta1) * g
-        v = config.beta2 * moments.exp_avg_sq[name].to(g.device) + (1 - config.beta2) * g * g
+        m = config.beta1 * moments.exp_avg[name] + (1 - config.beta1) * g
+        v = config.beta2 * moments.exp_avg_sq[name] + (1 - config.beta2) * g * g
         out[name] = m / torch.sqrt(v + config.eps)
     return out
 
@@ -188,14 +190,9 @@ class LessScorer:
         self.config = config
         self.names = list(pset.parameters)
         self.device = next(iter(pset.parameters.values())).device
-        self.moments = None
-        if config.optimizer_state:
-            moments = load_adam_moments(config.optimizer_state, pset)
-            # onto the device once, not once per sample
-            self.moments = AdamMoments(
-                {n: t.to(self.device) for n, t in moments.exp_avg.items()},
-                {n: t.to(self.device) for n, t in moments.exp_avg_sq.items()},
-            )
+        self.moments = (
+            load_adam_moments(config.optimizer_state, pset) if config.optimizer_state else None
+        )
         features = [self._features(batch, precondition=False)[1] for batch in validation]
         self.validation = torch.nn.functional.normalize(torch.cat(features), dim=1)
         labels = sorted(set(groups))
@@ -230,6 +227,6 @@ class LessScorer:
         """Per-sample (loss, LESS score) for a batch."""
         losses, features = self._features(batch, precondition=True)
         train = torch.nn.functional.normalize(features, dim=1)
-        cosine = train @ self.validation.to(train.device).T
+        cosine = train @ self.validation.T
         per_group = torch.stack([cosine[:, idx].mean(dim=1) for idx in self.groups], dim=1)
         return losses, per_group.max(dim=1).values
