@@ -24,7 +24,7 @@ from harness.errors import ConfigError
 from harness.io import atomic_directory, sha256_file, write_json, write_text
 from reports import agreement as agree
 from reports import html, stats
-from reports.compare import Analysis, Settings
+from reports.compare import EXPLORATORY_CORRECTION, PRIMARY_CORRECTION, Analysis, Settings
 from reports.frames import Frames, assign_labels, build_frames, check_nonempty, select_logs
 from reports.logs import find_logs, read_logs
 from reports.rundir import RunDir, is_run_dir, open_run_dir, selection_section
@@ -289,7 +289,9 @@ def render_page(
         ],
         "reference": view.reference,
         "settings": settings,
-        "correction": html.CORRECTIONS[settings["correction"]],
+        "correction": stats.CORRECTION_NAMES[settings["correction"]],
+        "primary_correction": stats.CORRECTION_NAMES[PRIMARY_CORRECTION],
+        "exploratory_correction": stats.CORRECTION_NAMES[EXPLORATORY_CORRECTION],
         "primary": list(settings["confirmatory"]),
         "families_note": families_note(analysis["families"]),
         "findings": analysis["findings"],

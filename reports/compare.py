@@ -34,7 +34,6 @@ from reports import stats
 from reports.frames import Frames, Measure
 
 ALPHA_LEVEL = 0.95
-SHORT_CORRECTIONS = {"holm": "Holm", "bh": "BH"}
 # With declared primary measures: family-wise control where the claims are, FDR elsewhere.
 PRIMARY_CORRECTION: stats.Correction = "holm"
 EXPLORATORY_CORRECTION: stats.Correction = "bh"
@@ -689,8 +688,8 @@ def findings(
     headline_first = {"AvgA": 0, "AvgS": 1, "AvgC": 2}
 
     def tail(row: dict[str, Any]) -> str:
-        method = SHORT_CORRECTIONS[row["correction"]]
-        primary = " (primary)" if declared and row["family"] == "primary" else ""
+        method = stats.CORRECTION_ABBREVIATIONS[row["correction"]]
+        primary = " (primary)" if row["family"] == "primary" else ""
         return f"{method}-adjusted p {_p(row['p_adjusted'])}{primary}"
 
     for row in sorted(
@@ -720,11 +719,12 @@ def findings(
         )
     rest = len(comparisons) - len(significant)
     if rest:
-        methods = sorted({SHORT_CORRECTIONS[row["correction"]] for row in comparisons})
+        short = stats.CORRECTION_ABBREVIATIONS
         after = (
-            "correction (Holm over the primary family, BH over the exploratory rest)"
+            f"correction ({short[PRIMARY_CORRECTION]} over the primary family, "
+            f"{short[EXPLORATORY_CORRECTION]} over the exploratory rest)"
             if declared
-            else f"{methods[0]} correction"
+            else f"{short[comparisons[0]['correction']]} correction"
         )
         lines.append(
             f"{rest} of {len(comparisons)} comparisons with the reference are not significant after "

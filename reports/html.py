@@ -36,7 +36,6 @@ CSP = (
 COMPRESS_ABOVE = 2_000_000
 TRUNCATION = "\n… [{count:,} more characters; see the Inspect log]"
 ANSWER_CHARS = 120  # an extracted answer is shown as a chip
-CORRECTIONS = {"holm": "Holm", "bh": "Benjamini-Hochberg"}
 # Beside this module (not importlib.resources: it must work from an editable install too).
 TEMPLATES = Path(__file__).parent / "templates"
 

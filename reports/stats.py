@@ -28,6 +28,9 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 Correction = Literal["holm", "bh"]
+# How pages and sentences name each correction, in full and in tight spaces.
+CORRECTION_NAMES: dict[str, str] = {"holm": "Holm", "bh": "Benjamini-Hochberg"}
+CORRECTION_ABBREVIATIONS: dict[str, str] = {"holm": "Holm", "bh": "BH"}
 
 LEVEL = 0.95
 POWER = 0.80

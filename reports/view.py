@@ -11,10 +11,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from reports import svg
-from reports.compare import SHORT_CORRECTIONS
+from reports import stats, svg
 from reports.html import (
-    CORRECTIONS,
     diverging,
     fmt_diff,
     fmt_num,
@@ -39,13 +37,13 @@ def family_label(row: dict[str, Any]) -> str:
 
     Short names because the comparison table is wide already.
     """
-    return f"{row['family']} · {SHORT_CORRECTIONS[row['correction']]}"
+    return f"{row['family']} · {stats.CORRECTION_ABBREVIATIONS[row['correction']]}"
 
 
 def families_note(families: list[dict[str, Any]]) -> str:
     """One sentence naming every family, its correction and its size, for the page."""
     return "; ".join(
-        f"{family['name']}: {CORRECTIONS[family['correction']]} over {family['tests']} tests"
+        f"{family['name']}: {stats.CORRECTION_NAMES[family['correction']]} over {family['tests']} tests"
         for family in families
     )
 
