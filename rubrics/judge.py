@@ -204,13 +204,13 @@ def _level(verdict: Verdict) -> float:
 
 def _points_values(
     criteria: list[Criterion],
+    votes: dict[str, Any],
     verdicts: dict[str, Verdict],
     credit: Credit,
     rating_of: Callable[[Verdict], float],
     suffix: str,
 ) -> dict[str, float]:
     """Axis scores, axis ratings and `overall`, with `credit` and `rating_of` reading the verdicts."""
-    votes = {criterion.id: verdicts[criterion.id].vote for criterion in criteria}
     value: dict[str, float] = {}
     for axis, score in axis_scores(criteria, votes, credit).items():
         value[f"{axis}{suffix}"] = score
@@ -235,12 +235,14 @@ def score_value(
     """
     criteria = [criterion for rubric in rubrics for criterion in rubric.criteria]
     votes = {criterion.id: verdicts[criterion.id].vote for criterion in criteria}
-    value = _points_values(criteria, verdicts, earned, _level, "")
+    value = _points_values(criteria, votes, verdicts, earned, _level, "")
     if expected:
+        distributions = {c.id: verdicts[c.id].distribution() for c in criteria}
         value |= _points_values(
             criteria,
+            votes,
             verdicts,
-            lambda criterion, _: expected_earned(criterion, verdicts[criterion.id].distribution()),
+            lambda criterion, _: expected_earned(criterion, distributions[criterion.id]),
             lambda rating: expected_level(rating.distribution()),
             EXPECTED_SUFFIX,
         )

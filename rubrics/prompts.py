@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Literal
 
@@ -68,7 +68,11 @@ def _heading_pattern(template: str) -> re.Pattern[str]:
     judge reading the prompt, all of them can pass for the template's own section.
     """
     names = sorted(set(re.findall(r"^# (.+?)\s*$", template, re.MULTILINE)))
-    words = "|".join(r"[ \t]+".join(map(re.escape, name.split())) for name in names)
+    # a numbered heading stands for every number ("# Example 1" also guards "# Example 3")
+    words = "|".join(
+        r"[ \t]+".join(r"\d+" if word.isdigit() else re.escape(word) for word in name.split())
+        for name in names
+    )
     return re.compile(
         rf"(?P<indent>[ \t]*)(?P<heading>#+[ \t]*(?:{words})[ \t]*:?[ \t]*)", re.IGNORECASE
     )
@@ -146,20 +150,26 @@ class Material:
 
     def neutralized(self) -> Material:
         """The same material with every untrusted field passed through `neutralize`."""
-        return replace(
-            self,
-            case=neutralize(self.case),
-            response=neutralize(self.response),
-            reasoning=neutralize(self.reasoning),
-            reference=None if self.reference is None else neutralize(self.reference),
-        )
+        return _neutralized(self)
+
+
+@lru_cache(maxsize=256)
+def _neutralized(material: Material) -> Material:
+    # one sample's material is rendered into a prompt per criterion and axis: neutralise once
+    return replace(
+        material,
+        case=neutralize(material.case),
+        response=neutralize(material.response),
+        reasoning=neutralize(material.reasoning),
+        reference=None if material.reference is None else neutralize(material.reference),
+    )
 
 
 @cache
 def _environment() -> jinja2.Environment:
-    folder = resources.files("rubrics").joinpath("templates")
+    # the text that renders is the text `template_sha256` hashes
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)),
+        loader=jinja2.DictLoader(_templates()),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # plain-text prompts; untrusted text is neutralised instead
         trim_blocks=True,
@@ -225,6 +235,7 @@ def healthbench_template() -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+@cache
 def healthbench_template_sha256() -> str:
     """sha256 of the HealthBench grader template (recorded in the task and every score)."""
     return sha256_json(healthbench_template())

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -171,10 +171,8 @@ def _plain_id(entry: str, path: Path, line: int, task: str) -> str:
     return rest if prefix == task else ""
 
 
-def exclude_ids(
-    records: list[R], exclude: str | None, task: str, id_of: Callable[[R], str]
-) -> list[R]:
-    """The records whose ids the exclusion file does not list for `task`.
+def exclude_ids(records: list[R], exclude: str | None, task: str) -> list[R]:
+    """The records (anything with an `id`) that the exclusion file does not list for `task`.
 
     An exclusion file that names none of the task's ids excludes nothing, which is
     almost always a mistake (ids of another subset, a file for other tasks), so it
@@ -184,7 +182,7 @@ def exclude_ids(
     if not exclude:
         return records
     excluded = excluded_ids(exclude, task)
-    kept = [record for record in records if id_of(record) not in excluded]
+    kept = [record for record in records if str(record.id) not in excluded]  # type: ignore[attr-defined]
     if len(kept) == len(records):
         found = (
             f"none of the {len(excluded)} ids it lists for {task} is a sample of the task"

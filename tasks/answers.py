@@ -253,16 +253,18 @@ def extract_choice(text: str, n_choices: int, choices: Sequence[str] = ()) -> Ex
 NUMBER = re.compile(r"[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
+def _to_float(token: str) -> float:
+    return float(token.replace(",", "").replace("−", "-"))
+
+
 def _first_number(span: str) -> float | None:
     match = NUMBER.search(span)
-    if not match:
-        return None
-    return float(match.group(0).replace(",", "").replace("−", "-"))
+    return _to_float(match.group(0)) if match else None
 
 
 def _last_number(span: str) -> float | None:
     numbers = NUMBER.findall(span)
-    return float(numbers[-1].replace(",", "").replace("−", "-")) if numbers else None
+    return _to_float(numbers[-1]) if numbers else None
 
 
 def _statement_value(

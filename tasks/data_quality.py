@@ -86,7 +86,7 @@ def data_quality(
         )
     file = Path(path).expanduser()
     records = read_records(file)
-    kept = exclude_ids(records, exclude, "data_quality", id_of=lambda record: record.id)
+    kept = exclude_ids(records, exclude, "data_quality")
     if limit is not None and limit < len(kept):
         chosen = set(random.Random(seed).sample(range(len(kept)), limit))
         kept = [record for i, record in enumerate(kept) if i in chosen]

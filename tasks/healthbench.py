@@ -274,7 +274,7 @@ def _select(
     limit: int | None,
     seed: int,
 ) -> list[Sample]:
-    kept = exclude_ids(samples, exclude, task_name, id_of=lambda sample: str(sample.id))
+    kept = exclude_ids(samples, exclude, task_name)
     if themes:
         kept = [s for s in kept if set(themes) & set(s.metadata["themes"])]  # type: ignore[index]
     if limit is not None and limit < len(kept):

@@ -114,21 +114,14 @@ def check_unique(
     return result
 
 
-def check_loaded(
-    records: Iterable[R],
-    source: str,
-    *,
-    id_of: Callable[[R], str] = _own_id,
-    where_of: Callable[[R], str | None] | None = None,
-    field: str = "id",
-) -> list[R]:
+def check_loaded(records: Iterable[R], source: str, **options: Any) -> list[R]:
     """What a loader read from `source`, after the checks every loader makes.
 
     An empty file is an error here, naming the file, rather than later as a confusing
     "no samples left" from the task; ids must be unique (`check_unique`, which takes
     the same keyword arguments).
     """
-    result = check_unique(records, source, id_of=id_of, where_of=where_of, field=field)
+    result = check_unique(records, source, **options)
     if not result:
         raise InputError("no questions in file", path=source)
     return result

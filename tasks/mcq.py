@@ -162,7 +162,7 @@ def mcq_task(
         by_subject: Add accuracy grouped by the `subject` metadata.
         metadata: Extra task metadata recorded in the log.
     """
-    kept = exclude_ids(items, exclude, name, id_of=lambda item: item.id)
+    kept = exclude_ids(items, exclude, name)
     dataset = to_dataset(kept, name=name, location=location, shuffle_seed=seed if shuffle else None)
     metrics: list[Any] = [accuracy(), stderr(), format_failure_rate()]
     if by_subject:

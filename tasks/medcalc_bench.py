@@ -189,7 +189,7 @@ def medcalc_bench(
 ) -> Task:
     """MedCalc-Bench test (1,047): numeric, date and duration answers; accuracy by category."""
     samples, location = load_medcalc(path)
-    kept = exclude_ids(samples, exclude, "medcalc_bench", id_of=lambda sample: str(sample.id))
+    kept = exclude_ids(samples, exclude, "medcalc_bench")
     return Task(
         name="medcalc_bench",
         dataset=MemoryDataset(kept, name="medcalc_bench", location=location),

@@ -128,8 +128,9 @@ def official_test_ids() -> dict[str, Any]:
     download or an edited cache can never change which items are the test set.
     """
     cache = _cache_file()
-    if cache.is_file() and sha256_bytes(cache.read_bytes()) == TEST_IDS_SHA256:
-        return json.loads(cache.read_bytes())
+    cached = cache.read_bytes() if cache.is_file() else b""
+    if sha256_bytes(cached) == TEST_IDS_SHA256:
+        return json.loads(cached)
     hint = f"pass -T test_ids={TEST_IDS_NAME} (a local copy) or set {DATA_DIR_ENV}"
     try:
         data = _download(TEST_IDS_URL)
@@ -143,7 +144,7 @@ def official_test_ids() -> dict[str, Any]:
             f"pubmedqa: the test ids fetched from {TEST_IDS_URL} have SHA-256 {digest}, "
             f"expected {TEST_IDS_SHA256}; {hint}"
         )
-    with contextlib.suppress(OSError), atomic_write(cache, "wb", encoding=None) as handle:
+    with contextlib.suppress(OSError), atomic_write(cache, "wb") as handle:
         handle.write(data)  # a cache only: an unwritable one means fetching again next time
     return json.loads(data)
 
