@@ -29,11 +29,11 @@ from typing import Any
 import torch
 from transformers import TrainerCallback
 
-from harness.models import TinyModelConfig, build_tiny_model, train_tokenizer
+from harness.core.records import PoolRecord
+from harness.models.tiny import TinyModelConfig, build_tiny_model, train_tokenizer
 from harness.training import TrainConfig
 from harness.training.data import to_dataset
 from harness.training.trainer import build_trainer, lora_config, sft_config
-from selection.records import PoolRecord
 
 H100_PEAK_BF16_TFLOPS = 989.4  # dense bf16, H100 SXM and H200 (no sparsity)
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from harness.errors import ConfigError
-from harness.io import atomic_directory, sha256_file, write_json, write_text
+from harness.core.errors import ConfigError
+from harness.core.io import atomic_directory, sha256_file, write_json, write_text
 from reports import agreement as agree
 from reports import html, stats
 from reports.compare import EXPLORATORY_CORRECTION, PRIMARY_CORRECTION, Analysis, Settings

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
 from reports import stats
 from reports.frames import Frames, Measure
 

@@ -27,7 +27,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from harness.errors import ConfigError, InputError
+from harness.core.errors import ConfigError, InputError
 from reports.logs import LogRecord, SampleRecord, ScoreRecord, is_missing
 
 Kind = Literal["binary", "graded"]
@@ -542,7 +542,7 @@ def _collect_judge(found: dict[str, dict[str, set[str]]], key: str, score: Score
 
 def _short(value: Any) -> str:
     """A provenance value; anything long is recorded by its hash."""
-    from harness.io import sha256_json
+    from harness.core.io import sha256_json
 
     text = value if isinstance(value, str) else str(value)
     return text if len(text) <= 80 else f"sha256:{sha256_json(text)[:16]}"

@@ -22,7 +22,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from harness.errors import InputError
+from harness.core.errors import InputError
+from harness.core.inspect_names import local_path
 
 LOG_SUFFIXES = (".eval", ".json")
 # Eval metadata keys the report reads: the label `diq run` gives a log (`eval_set(metadata=)`)
@@ -89,11 +90,6 @@ class LogRecord:
     scorers: list[str]
     error: str | None
     samples: list[SampleRecord]
-
-
-def local_path(location: str) -> Path:
-    """The file behind a log location as Inspect reports it (`file:///...` or a plain path)."""
-    return Path(location.removeprefix("file://")).resolve()
 
 
 def find_logs(paths: Iterable[str | Path]) -> list[Path]:

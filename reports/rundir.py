@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import InputError
-from harness.io import iter_jsonl, read_json, sha256_file
+from harness.core.errors import InputError
+from harness.core.io import iter_jsonl, read_json, sha256_file
 from reports.review import LEDGER_FILE
 
 MAX_POINTS = 2500  # points per quadrant panel (members and non-members each)

@@ -1,4 +1,4 @@
-"""Entry point for Inspect: importing this module registers the judge scorers as `rubrics/<name>`.
+"""Entry point for Inspect: registers the judge scorers as `rubrics/<name>` and the reference grader.
 
 With `rubrics = "rubrics._registry"` under `[project.entry-points.inspect_ai]`, a
 finished log can be re-judged without regenerating:
@@ -9,3 +9,4 @@ finished log can be re-judged without regenerating:
 
 from rubrics.healthbench import healthbench_judge, healthbench_meta_judge
 from rubrics.judge import rubric_judge
+from rubrics.reference_grader import reference_grader

@@ -23,8 +23,8 @@ from inspect_ai.model import GenerateConfig
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
-from harness.errors import ConfigError
-from harness.inspect_names import namespaced
+from harness.core.errors import ConfigError
+from harness.core.inspect_names import namespaced
 from rubrics.metrics import (
     grader_failure_rate,
     healthbench_metrics,

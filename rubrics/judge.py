@@ -31,9 +31,9 @@ from inspect_ai.model import ChatMessage, GenerateConfig
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
-from harness.errors import ConfigError
-from harness.inspect_names import namespaced
-from harness.io import sha256_file
+from harness.core.errors import ConfigError
+from harness.core.inspect_names import namespaced
+from harness.core.io import sha256_file
 from rubrics.metrics import (
     EXPECTED_SUFFIX,
     grader_failure_rate,

@@ -29,7 +29,7 @@ from inspect_ai.model import (
 )
 from inspect_ai.util import json_schema
 
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
 from rubrics.prompts import Mode, reask_prompt
 from rubrics.verdicts import (
     NOT_APPLICABLE,

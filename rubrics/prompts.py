@@ -20,7 +20,7 @@ from typing import Literal
 
 import jinja2
 
-from harness.io import sha256_json
+from harness.core.io import sha256_json
 from rubrics.schema import Criterion, Rubric
 
 Mode = Literal["json", "logprobs"]

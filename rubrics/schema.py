@@ -27,8 +27,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from harness.errors import InputError
-from harness.io import read_yaml_mapping
+from harness.core.errors import InputError
+from harness.core.io import read_yaml_mapping
 
 LEVELS = (1, 2, 3, 4, 5)
 

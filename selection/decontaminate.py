@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import ConfigError
-from selection.records import PoolRecord
+from harness.core.errors import ConfigError
+from harness.core.records import PoolRecord
 from selection.text import ngrams, normalize, words
 
 MAX_LISTED = 200  # removed records listed by id in the report

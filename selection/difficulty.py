@@ -29,10 +29,10 @@ from typing import Any
 
 import pandas as pd
 
-from harness.errors import ConfigError, InputError
-from harness.io import atomic_directory, iter_jsonl, read_json, write_json
+from harness.core.errors import ConfigError, InputError
+from harness.core.io import atomic_directory, iter_jsonl, read_json, write_json
+from harness.core.records import PoolRecord
 from selection.options import AXES, DEFAULT_ENCODER, DIFFICULTY_TEXTS
-from selection.records import PoolRecord
 
 LEVELS = 5
 CLASSIFIER_FILE = "difficulty_classifier.json"

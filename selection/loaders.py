@@ -27,10 +27,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError, InputError
-from harness.io import iter_jsonl, read_json
+from harness.core.errors import ConfigError, InputError
+from harness.core.io import iter_jsonl, read_json
+from harness.core.records import PoolRecord, note_unique_id
 from selection.options import POOL_FORMATS
-from selection.records import PoolRecord, note_unique_id
 
 RECORD_FIELDS = ("id", "question", "reasoning", "response", "source")
 FIELD_ALIASES = {"q": "question", "r": "reasoning", "cot": "reasoning", "a": "response"}

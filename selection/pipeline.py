@@ -33,8 +33,8 @@ from typing import Any
 
 import pandas as pd
 
-from harness.errors import ConfigError, InputError
-from harness.io import (
+from harness.core.errors import ConfigError, InputError
+from harness.core.io import (
     atomic_directory,
     atomic_write,
     iter_jsonl,
@@ -44,6 +44,7 @@ from harness.io import (
     write_json,
     write_text,
 )
+from harness.core.records import PoolRecord, write_records
 from selection.decontaminate import DecontaminationConfig, EvalText, contamination, decontaminate
 from selection.difficulty import (
     CLASSIFIER_FILE,
@@ -70,7 +71,6 @@ from selection.influence.runner import (
 from selection.loaders import load_pool, load_validation
 from selection.options import AXES, DIFFICULTY_SCORERS
 from selection.plot import quadrant_svg
-from selection.records import PoolRecord, write_records
 from selection.strategies import (
     Thresholds,
     parse_ratio,

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
 from selection.options import STRATEGIES
 
 QUADRANTS = ("Q1", "Q2", "Q3", "Q4")

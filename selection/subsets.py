@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from harness.io import sha256_json, write_json
-from selection.records import PoolRecord, write_records
+from harness.core.io import sha256_json, write_json
+from harness.core.records import PoolRecord, write_records
 from selection.strategies import QUADRANTS, Selection, Thresholds, quadrants
 from selection.strategies import budget as ratio_budget
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from harness.errors import InputError
+from harness.core.errors import InputError
 
 DATA_DIR_ENV = "DIQ_DATA_DIR"
 R = TypeVar("R")

@@ -26,8 +26,8 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import generate
 
-from harness.errors import InputError
-from harness.inspect_names import namespaced
+from harness.core.errors import InputError
+from harness.core.inspect_names import namespaced
 from rubrics.judge import DEFAULT_RUBRICS, load_rubrics, rubric_judge, rubric_provenance
 from tasks._data import as_list, excluded_ids
 from tasks.items import MCQItem

@@ -1,6 +1,6 @@
 """data_quality: judge the records of a training subset as data, on the data-quality rubric.
 
-Each record of a normalized pool or subset JSONL (`selection.records`) becomes one
+Each record of a normalized pool or subset JSONL (`harness.core.records`) becomes one
 sample; no model generates anything (the record's own response is what is graded), and
 the judge bound to the `grader` role rates the record on `rubrics/data_quality.yaml`:
 differential diagnosis, safety, evidence, correctness and faithful reasoning. Running it
@@ -19,12 +19,12 @@ from pathlib import Path
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 
-from harness.errors import InputError
-from harness.inspect_names import namespaced
-from harness.io import sha256_file
+from harness.core.errors import InputError
+from harness.core.inspect_names import namespaced
+from harness.core.io import sha256_file
+from harness.core.records import PoolRecord, read_records
 from rubrics.judge import load_rubrics, rubric_judge, rubric_provenance
 from rubrics.solvers import fixed_output
-from selection.records import PoolRecord, read_records
 from tasks._data import exclude_ids
 
 # meta keys that carry a record's reference answer in the pool loaders' layouts

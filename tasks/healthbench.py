@@ -35,9 +35,9 @@ from inspect_ai.model import (
 )
 from inspect_ai.solver import generate
 
-from harness.errors import InputError
-from harness.inspect_names import namespaced
-from harness.io import iter_jsonl, read_json
+from harness.core.errors import InputError
+from harness.core.inspect_names import namespaced
+from harness.core.io import iter_jsonl, read_json
 from rubrics.healthbench import GRADER_MAX_TOKENS, healthbench_judge, healthbench_meta_judge
 from rubrics.metrics import (
     grader_failure_rate,

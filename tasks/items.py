@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from inspect_ai.dataset import MemoryDataset, Sample
 
-from harness.errors import InputError
+from harness.core.errors import InputError
 
 LETTERS = string.ascii_uppercase
 R = TypeVar("R")

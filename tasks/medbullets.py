@@ -19,8 +19,8 @@ from pathlib import Path
 
 from inspect_ai import Task, task
 
-from harness.errors import InputError
-from harness.inspect_names import namespaced
+from harness.core.errors import InputError
+from harness.core.inspect_names import namespaced
 from tasks._data import local_file
 from tasks.items import LETTERS, MCQItem, check_loaded, content_id
 from tasks.mcq import mcq_task

@@ -32,8 +32,8 @@ from inspect_ai.scorer import (
 )
 from inspect_ai.solver import TaskState, generate, prompt_template
 
-from harness.errors import InputError
-from harness.inspect_names import namespaced
+from harness.core.errors import InputError
+from harness.core.inspect_names import namespaced
 from tasks._data import HFSource, exclude_ids, hf_rows, local_file
 from tasks.answers import extract_date, extract_number, extract_weeks_days, parse_weeks_days
 from tasks.items import check_loaded

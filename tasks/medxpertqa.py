@@ -24,9 +24,9 @@ from typing import Any
 
 from inspect_ai import Task, task
 
-from harness.errors import InputError
-from harness.inspect_names import namespaced
-from harness.io import iter_jsonl
+from harness.core.errors import InputError
+from harness.core.inspect_names import namespaced
+from harness.core.io import iter_jsonl
 from tasks._data import HFSource, hf_rows, local_file
 from tasks.items import LETTERS, MCQItem, check_loaded
 from tasks.mcq import mcq_task

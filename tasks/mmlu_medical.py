@@ -14,8 +14,8 @@ from typing import Any
 
 from inspect_ai import Task, task
 
-from harness.errors import InputError
-from harness.inspect_names import namespaced
+from harness.core.errors import InputError
+from harness.core.inspect_names import namespaced
 from tasks._data import HFSource, as_list, hf_rows, local_file
 from tasks.items import LETTERS, MCQItem, check_loaded, content_id
 from tasks.mcq import mcq_task

@@ -25,9 +25,9 @@ from typing import Any
 
 from inspect_ai import Task, task
 
-from harness.errors import InputError
-from harness.inspect_names import namespaced
-from harness.io import atomic_write, read_json, sha256_bytes
+from harness.core.errors import InputError
+from harness.core.inspect_names import namespaced
+from harness.core.io import atomic_write, read_json, sha256_bytes
 from tasks._data import DATA_DIR_ENV, HFSource, hf_rows, local_file
 from tasks.items import MCQItem, check_loaded
 from tasks.mcq import mcq_task

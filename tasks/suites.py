@@ -86,7 +86,7 @@ AGGREGATES: dict[str, tuple[str, ...]] = {
 
 def get_suite(name: str) -> Suite:
     """A suite by name, with the known names in the error."""
-    from harness.errors import ConfigError
+    from harness.core.errors import ConfigError
 
     if name not in SUITES:
         raise ConfigError(f"unknown suite {name!r}; choose from {', '.join(SUITES)}")
@@ -128,7 +128,7 @@ def suite_samples(name: str) -> dict[str, list[Any]]:
     Optional tasks whose data is missing are left out. Used to draw validation items
     and to decontaminate training pools against evaluation texts.
     """
-    from harness.errors import InputError
+    from harness.core.errors import InputError
 
     result: dict[str, list[Any]] = {}
     for entry in get_suite(name).tasks:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from inspect_ai import Task, task
 
-from harness.errors import InputError
-from harness.inspect_names import namespaced
-from harness.io import iter_jsonl
+from harness.core.errors import InputError
+from harness.core.inspect_names import namespaced
+from harness.core.io import iter_jsonl
 from tasks.items import MCQItem, check_loaded
 from tasks.mcq import mcq_task
 from tasks.medqa import medqa_item

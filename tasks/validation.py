@@ -15,7 +15,7 @@ from typing import Any
 
 from inspect_ai.dataset import Sample
 
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
 from tasks.mcq import render_prompt
 
 

@@ -28,7 +28,7 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny Llama-style checkpoint (model + tokenizer) built locally, once per session."""
-    from harness.models import TinyModelConfig, build_tiny_checkpoint
+    from harness.models.tiny import TinyModelConfig, build_tiny_checkpoint
     from tests.helpers import sample_texts
 
     out = tmp_path_factory.mktemp("tiny") / "tiny-llama"

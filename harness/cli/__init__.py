@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from harness.errors import DiqError
+from harness.core.errors import DiqError
 
 # name -> ("module:attribute" of a click command, one-line help); one line per stage of the study
 COMMANDS: dict[str, tuple[str, str]] = {

@@ -23,7 +23,7 @@ def config(example: bool, check: Path | None) -> None:
       diq config --example > experiment.yaml
       diq config --check experiment.yaml
     """
-    from harness.config import dump_config, example_text, load_config
+    from harness.study.config import dump_config, example_text, load_config
 
     if example == bool(check):
         raise click.UsageError("give exactly one of --example or --check FILE")

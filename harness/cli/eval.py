@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from harness.evaluation import parse_key_values, parse_model, run_suite
-from harness.io import write_jsonl
+from harness.core.io import write_jsonl
+from harness.study.evaluation import parse_key_values, parse_model, run_suite
 from tasks.suites import SUITES, get_suite
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
 
 
 def parse_labels(values: tuple[str, ...]) -> dict[str, str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from harness.pipeline import STAGES
+from harness.study.pipeline import STAGES
 
 
 @click.command("run")
@@ -42,9 +42,9 @@ def run(
       diq run experiment.yaml --only eval,report
       diq run experiment.yaml --from judge --force
     """
-    from harness.config import load_config
-    from harness.errors import ConfigError
-    from harness.pipeline import plan, run_study
+    from harness.core.errors import ConfigError
+    from harness.study.config import load_config
+    from harness.study.pipeline import plan, run_study
 
     stages = [s.strip() for s in only.split(",")] if only else None
     try:

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from harness.cli import UserError
-from harness.errors import DiqError
+from harness.core.errors import DiqError
 from selection.options import (
     AXES,
     DEFAULT_ENCODER,
@@ -224,7 +224,7 @@ def _select(options: dict[str, Any]) -> None:
         config, suite_texts(options["decontaminate_suite"]), labels_pending=bool(rater)
     )
     if rater:
-        from harness.difficulty_rater import rate_difficulty
+        from harness.study.difficulty_rater import rate_difficulty
 
         stats = rate_difficulty(
             prepared.pool,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from harness.errors import InputError
+from harness.core.errors import InputError
 
 
 def _read_texts(path: Path) -> list[str]:
@@ -66,7 +66,7 @@ def tiny_model(
     Example:
       diq tiny-model --pool runs/demo/pool.jsonl --out runs/demo/tiny-base
     """
-    from harness.models import TinyModelConfig, build_tiny_checkpoint, pool_texts
+    from harness.models.tiny import TinyModelConfig, build_tiny_checkpoint, pool_texts
     from selection.loaders import load_pool
 
     if (pool is None) == (texts is None):

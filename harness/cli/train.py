@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from harness.io import read_json
+from harness.core.io import read_json
 from harness.training.config import PAPER_LORA_TARGETS, TrainConfig
 
 DEFAULTS = TrainConfig.model_fields

@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from harness.config import ExperimentConfig, parse_config
+from harness.core.io import read_json, sha256_json, write_json, write_jsonl, write_text
+from harness.core.records import write_records
 from harness.demo.world import WorldConfig, generate_world
-from harness.io import read_json, sha256_json, write_json, write_jsonl, write_text
-from harness.models import TinyModelConfig, build_tiny_checkpoint, pool_texts
-from selection.records import write_records
+from harness.models.tiny import TinyModelConfig, build_tiny_checkpoint, pool_texts
+from harness.study.config import ExperimentConfig, parse_config
 from tasks._data import data_dir
 from tasks.mcq import render_prompt
 

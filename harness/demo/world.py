@@ -22,9 +22,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.core.errors import ConfigError
+from harness.core.records import PoolRecord
 from harness.demo.conditions import BY_NAME, COMORBIDITIES, CONDITIONS, NONSPECIFIC, Condition
-from harness.errors import ConfigError
-from selection.records import PoolRecord
 from tasks.items import LETTERS
 from tasks.mcq import render_prompt
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import ConfigError, InputError
-from harness.io import read_json, sha256_file, sha256_json
+from harness.core.errors import ConfigError, InputError
+from harness.core.io import read_json, sha256_file, sha256_json
 
 if TYPE_CHECKING:
     import torch

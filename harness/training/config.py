@@ -13,8 +13,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from harness.errors import ConfigError
-from selection.render import DEFAULT_ASSISTANT_FORMAT, RenderStyle
+from harness.core.errors import ConfigError
+from harness.core.render import DEFAULT_ASSISTANT_FORMAT, RenderStyle
 
 Precision = Literal["bf16", "fp32"]
 

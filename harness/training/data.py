@@ -1,8 +1,8 @@
 """A subset file as a training dataset, and an account of what `max_length` cuts off.
 
 The dataset is in TRL's conversational prompt-completion format, built by
-`selection.render.conversation`, so `SFTTrainer` tokenizes it exactly as
-`selection.render.render` does (a test checks the two agree token for token).
+`harness.core.render.conversation`, so `SFTTrainer` tokenizes it exactly as
+`harness.core.render.render` does (a test checks the two agree token for token).
 Truncation is measured here with `render` itself, because the trainer truncates
 silently and drops records whose completion is cut off entirely.
 """
@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
-from harness.errors import InputError
-from selection.records import PoolRecord, read_records
-from selection.render import RenderStyle, conversation, render
+from harness.core.errors import InputError
+from harness.core.records import PoolRecord, read_records
+from harness.core.render import RenderStyle, conversation, render
 
 if TYPE_CHECKING:
     from datasets import Dataset

@@ -69,7 +69,7 @@ def publish_files(
 
 def _point_adapter_at_base(adapter: Path, base: BaseModelRef) -> None:
     """Record the base as loadable (absolute path or hub id) in `adapter_config.json`."""
-    from harness.io import read_json, write_json
+    from harness.core.io import read_json, write_json
 
     config_path = adapter / "adapter_config.json"
     adapter_config = read_json(config_path)

@@ -13,8 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import InputError
-from harness.io import read_json, sha256_json
+from harness.core.errors import InputError
+from harness.core.io import read_json, sha256_json
 from harness.training.base import BaseModelRef
 from harness.training.config import TrainConfig
 from harness.training.data import LengthReport

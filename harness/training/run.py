@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import InputError
-from harness.io import atomic_directory, read_json, sha256_file, write_json
+from harness.core.errors import InputError
+from harness.core.io import atomic_directory, read_json, sha256_file, write_json
 from harness.training.base import (
     BaseModelRef,
     check_lora_targets,
@@ -88,7 +88,7 @@ def train_subset(
     """Fine-tune `base` on the records of `subset` and publish the model to `out`.
 
     Args:
-        subset: normalized JSONL subset file (`selection.records`).
+        subset: normalized JSONL subset file (`harness.core.records`).
         base: base model directory, Hugging Face id, or an already resolved reference.
         out: output directory; replaced as a whole when a new model is published.
         config: hyperparameters and run options (default: the paper's, `TrainConfig()`).

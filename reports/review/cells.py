@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from harness.io import sha256_bytes
+from harness.core.io import sha256_bytes
 
 EXCEL_CELL_LIMIT = 32_767
 # Characters XML 1.0 cannot hold (openpyxl raises IllegalCharacterError on them).

@@ -27,8 +27,8 @@ from typing import Literal
 
 from tqdm import tqdm
 
-from harness.errors import ConfigError
-from harness.io import sha256_file, sha256_json, write_json, write_text
+from harness.core.errors import ConfigError
+from harness.core.io import sha256_file, sha256_json, write_json, write_text
 from reports.frames import Frames
 from reports.review.cells import EXCEL_CELL_LIMIT, text_hash
 from reports.review.design import Response, assign, collect_responses

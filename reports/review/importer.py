@@ -30,8 +30,8 @@ from typing import Any
 
 import pandas as pd
 
-from harness.errors import DiqError, InputError
-from harness.io import iter_jsonl, read_json, sha256_file, write_jsonl
+from harness.core.errors import DiqError, InputError
+from harness.core.io import iter_jsonl, read_json, sha256_file, write_jsonl
 from reports.review.cells import text_hash
 from reports.review.sheets import (
     FORMAT,

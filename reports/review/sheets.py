@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.io import atomic_write
+from harness.core.io import atomic_write
 from reports.review.cells import clean_text, csv_guard, csv_unguard, fit_cell
 
 FORMAT = "diq-review/1"

@@ -3,7 +3,7 @@
 Every scorer (influence on the pool, the validation gradient, the loss/IFD proxies and
 the reference paths) goes through `per_sample_loss`, so train and validation records
 share one loss definition: the mean next-token cross-entropy over the completion tokens
-that `selection.render.render` labels.
+that `harness.core.render.render` labels.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from harness.errors import InputError
-from selection.records import PoolRecord
-from selection.render import IGNORE_INDEX, RenderStyle, prompt_messages, render
+from harness.core.errors import InputError
+from harness.core.records import PoolRecord
+from harness.core.render import IGNORE_INDEX, RenderStyle, prompt_messages, render
 
 
 @dataclass(frozen=True)

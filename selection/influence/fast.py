@@ -25,10 +25,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, jvp
 
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
+from harness.core.render import IGNORE_INDEX
 from selection.influence.batching import Batch, per_sample_loss
 from selection.influence.params import ParameterSet, Site, freeze, is_linear, restore
-from selection.render import IGNORE_INDEX
 
 
 class RowLayout:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
 from selection.influence.batching import Batch
 from selection.influence.params import ParameterSet
 from selection.influence.reference import iter_per_sample_gradients

@@ -16,8 +16,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from harness.errors import ConfigError
-from harness.io import sha256_file, sha256_json
+from harness.core.errors import ConfigError
+from harness.core.io import sha256_file, sha256_json
 from selection.options import PRECISIONS
 
 

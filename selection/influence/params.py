@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
 from selection.options import PARAMETER_SETS
 
 ATTENTION_MARKERS = ("attn", "attention")

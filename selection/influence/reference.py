@@ -14,9 +14,9 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
+from harness.core.render import IGNORE_INDEX
 from selection.influence.batching import Batch, losses_from_logits, per_sample_loss
 from selection.influence.params import ParameterSet, freeze, restore
-from selection.render import IGNORE_INDEX
 
 
 def unpad(batch: Batch, row: int) -> Batch:

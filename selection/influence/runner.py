@@ -27,8 +27,10 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from harness.errors import ConfigError, DiqError
-from harness.io import atomic_write, read_json, write_json
+from harness.core.errors import ConfigError, DiqError
+from harness.core.io import atomic_write, read_json, write_json
+from harness.core.records import PoolRecord
+from harness.core.render import RenderStyle
 from selection.influence.batching import (
     EncodedRecord,
     collate_records,
@@ -44,8 +46,6 @@ from selection.influence.model import Precision, fingerprint, load_model, load_t
 from selection.influence.params import resolve_parameter_set
 from selection.influence.reference import per_sample_scores
 from selection.options import METHODS, PARAMETER_SETS
-from selection.records import PoolRecord
-from selection.render import RenderStyle
 
 SCORE_COLUMNS = (
     "id",

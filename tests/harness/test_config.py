@@ -5,8 +5,8 @@ import yaml
 from click.testing import CliRunner
 
 from harness.cli import main
-from harness.config import example_text, load_config, parse_config
-from harness.errors import InputError
+from harness.core.errors import InputError
+from harness.study.config import example_text, load_config, parse_config
 
 
 def test_example_is_valid_and_documents_every_key(tmp_path: Path) -> None:
@@ -110,7 +110,7 @@ def test_readme_shows_the_example_config_verbatim() -> None:
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_shipped_examples_are_valid(path: Path) -> None:
-    from harness.evaluation import parse_model
+    from harness.study.evaluation import parse_model
 
     config = load_config(path)
     if config.train.accelerate_config is not None:

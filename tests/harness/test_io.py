@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import InputError
-from harness.io import (
+from harness.core.errors import InputError
+from harness.core.io import (
     atomic_directory,
     atomic_write,
     iter_jsonl,

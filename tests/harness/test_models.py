@@ -3,7 +3,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from harness.models import TinyModelConfig, build_tiny_checkpoint
+from harness.models.tiny import TinyModelConfig, build_tiny_checkpoint
 from tests.helpers import sample_texts
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import InputError
-from harness.evaluation import parse_model
+from harness.core.errors import InputError
+from harness.study.evaluation import parse_model
 
 
 @pytest.fixture

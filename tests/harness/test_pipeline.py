@@ -17,9 +17,9 @@ from click.testing import CliRunner
 from inspect_ai.log import read_eval_log
 
 from harness.cli import main
+from harness.core.errors import ConfigError
 from harness.demo.study import prepare_demo
-from harness.errors import ConfigError
-from harness.pipeline import STAGES, plan
+from harness.study.pipeline import STAGES, plan
 
 DEMO_ENV = {k: v for k, v in os.environ.items() if k != "DIQ_DATA_DIR"}  # synthetic evaluation
 DIQ = str(Path(sys.executable).with_name("diq"))

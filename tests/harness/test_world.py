@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli import main
+from harness.core.errors import ConfigError
+from harness.core.records import read_records
 from harness.demo.study import SMOKE, write_world
 from harness.demo.world import WorldConfig, generate_world
-from harness.errors import ConfigError
-from selection.records import read_records
 
 # Large enough that the configured rates show through sampling noise.
 BIG = WorldConfig(pool_size=4000, mcq_eval=50)

@@ -16,7 +16,7 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.solver import generate
 
-from harness.errors import ConfigError, InputError
+from harness.core.errors import ConfigError, InputError
 from reports.build import ReportOptions, build_report, load_frames, resolve_inputs
 from reports.compare import Settings
 from reports.frames import (

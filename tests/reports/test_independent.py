@@ -16,10 +16,10 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai.log import read_eval_log
 from inspect_ai.model import ChatMessage
 
+from harness.core.records import PoolRecord, write_records
 from reports import stats
 from reports.build import ReportOptions, build_report
 from reports.compare import Settings, derive_seed
-from selection.records import PoolRecord, write_records
 from tasks.data_quality import data_quality
 from tests.helpers import scripted_model
 from tests.reports.conftest import PLANTED_SCRIPT

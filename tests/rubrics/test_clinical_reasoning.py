@@ -11,7 +11,7 @@ import pytest
 from inspect_ai import eval
 from inspect_ai.model import ChatMessage, GenerateConfig
 
-from harness.errors import InputError
+from harness.core.errors import InputError
 from tasks.clinical_reasoning import clinical_reasoning, open_question, option_dependent
 from tasks.items import MCQItem
 from tasks.medqa import load_medqa

@@ -9,9 +9,9 @@ import pytest
 from inspect_ai import eval
 from inspect_ai.model import ChatMessage, GenerateConfig
 
-from harness.errors import InputError
+from harness.core.errors import InputError
+from harness.core.records import PoolRecord, write_records
 from rubrics.schema import load_rubric
-from selection.records import PoolRecord, write_records
 from tasks.data_quality import data_quality
 from tests.rubrics.conftest import ScriptedJudge, question_of, rating_json, verdict_json
 

@@ -15,7 +15,7 @@ from inspect_ai import eval
 from inspect_ai.log import EvalLog
 from inspect_ai.model import ChatMessage, GenerateConfig
 
-from harness.errors import InputError
+from harness.core.errors import InputError
 from rubrics.metrics import clipped_bootstrap
 from rubrics.prompts import healthbench_template
 from tasks.healthbench import healthbench, healthbench_meta_eval, load_healthbench

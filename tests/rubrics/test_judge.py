@@ -14,7 +14,7 @@ from inspect_ai.log import EvalLog
 from inspect_ai.model import ChatMessage, GenerateConfig, get_model
 from inspect_ai.solver import generate
 
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
 from rubrics.judge import load_rubrics, rubric_judge
 from rubrics.prompts import template_sha256
 from tests.helpers import mock_output, scripted_model

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.errors import InputError
+from harness.core.errors import InputError
 from rubrics.schema import LEVELS, builtin_rubrics, load_rubric
 
 

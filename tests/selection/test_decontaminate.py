@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from harness.core.records import PoolRecord
 from selection.decontaminate import (
     DecontaminationConfig,
     EvalText,
@@ -11,7 +12,6 @@ from selection.decontaminate import (
     near_duplicates,
 )
 from selection.loaders import load_pool
-from selection.records import PoolRecord
 from selection.text import normalize
 
 TEMPLATE = (

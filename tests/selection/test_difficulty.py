@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import ConfigError, InputError
+from harness.core.errors import ConfigError, InputError
+from harness.core.records import PoolRecord
 from selection.difficulty import (
     ClassifierConfig,
     labelled_examples,
@@ -13,7 +14,6 @@ from selection.difficulty import (
     read_labels,
     train_classifier,
 )
-from selection.records import PoolRecord
 from tests.helpers import CLINICAL_SENTENCES
 from tests.selection.util import write_jsonl
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.difficulty_rater import parse_levels, rate_difficulty
+from harness.study.difficulty_rater import parse_levels, rate_difficulty
 from selection.difficulty import read_labels
 from tests.helpers import scripted_model
 from tests.selection.util import make_records

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
 from selection.influence.batching import collate_records, encode_record
 from selection.influence.less import (
     LessConfig,

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.errors import ConfigError, InputError
+from harness.core.errors import ConfigError, InputError
 from selection.loaders import load_pool, load_validation, parse_field_map
 from tests.selection.util import write_jsonl
 

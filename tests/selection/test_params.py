@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
 from selection.influence.model import Precision, load_model
 from selection.influence.params import block_lists, resolve_parameter_set
 

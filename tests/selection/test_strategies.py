@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.errors import ConfigError
+from harness.core.errors import ConfigError
 from selection.strategies import (
     QUADRANTS,
     budget,

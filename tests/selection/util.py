@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from selection.records import PoolRecord
+from harness.core.records import PoolRecord
 from tests.helpers import CLINICAL_SENTENCES
 
 

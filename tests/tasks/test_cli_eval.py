@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from inspect_ai.log import list_eval_logs, read_eval_log
 
 from harness.cli import main
-from selection.records import PoolRecord
+from harness.core.records import PoolRecord
 
 
 def run(*args: str) -> object:
@@ -163,8 +163,8 @@ def test_checkpoints_with_the_same_basename_are_refused(tmp_path: Path) -> None:
 def test_run_suite_refuses_duplicate_names_and_labels(
     tmp_path: Path, specs: list[str], provider: str, message: str
 ) -> None:
-    from harness.errors import ConfigError
-    from harness.evaluation import parse_model, run_suite
+    from harness.core.errors import ConfigError
+    from harness.study.evaluation import parse_model, run_suite
     from tasks.suites import get_suite
 
     paths = {"CKPT1": tmp_path / "one" / "m", "CKPT2": tmp_path / "two" / "m"}

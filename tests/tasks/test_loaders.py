@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import InputError
+from harness.core.errors import InputError
 from tasks import medcalc_bench, medmcqa, medqa, medxpertqa, mmlu_medical, mmlu_pro_health, pubmedqa
 from tasks.medbullets import load_medbullets
 from tasks.medcalc_bench import load_medcalc

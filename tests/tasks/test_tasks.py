@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from inspect_ai import eval
 
-from harness.errors import InputError
+from harness.core.errors import InputError
 from tasks.items import MCQItem, choice_order, to_sample
 from tasks.mcq import render_prompt
 from tasks.medbullets import medbullets

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from harness.core.records import PoolRecord, write_records
 from harness.training import TrainConfig
-from selection.records import PoolRecord, write_records
 
 # Four question/answer pairs, each repeated: a random tiny model can memorize them,
 # so the training loss must fall within a few dozen steps.

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from inspect_ai.log import list_eval_logs, read_eval_log
 
 from harness.cli import main
+from harness.core.records import PoolRecord, write_records
 from harness.training import MANIFEST_NAME
-from selection.records import PoolRecord, write_records
 from tests.train.conftest import toy_records
 
 FAST = ["--lr", "3e-3", "--batch-size", "4", "--grad-accum", "1", "--max-length", "128"]

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from harness.errors import ConfigError, InputError
+from harness.core.errors import ConfigError, InputError
+from harness.core.records import PoolRecord, write_records
 from harness.training import TrainConfig, train_all, train_subset
 from harness.training.run import work_dir_for
-from selection.records import PoolRecord, write_records
 from tests.train.conftest import toy_records
 
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness.models import EOT
+from harness.core.records import PoolRecord
+from harness.core.render import IGNORE_INDEX, assistant_text, render
+from harness.models.tiny import EOT
 from harness.training import TrainConfig
 from harness.training.base import load_model, load_tokenizer, resolve_base
 from harness.training.data import measure_lengths, to_dataset
 from harness.training.trainer import build_trainer, sft_config
-from selection.records import PoolRecord
-from selection.render import IGNORE_INDEX, assistant_text, render
 from tests.train.conftest import toy_records
 
 

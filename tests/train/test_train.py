@@ -12,11 +12,11 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 
-from harness.io import sha256_file
+from harness.core.io import sha256_file
+from harness.core.records import write_records
 from harness.training import MANIFEST_NAME, TrainConfig, train_all, train_subset
 from harness.training.export import ADAPTER_DIR
 from harness.training.run import work_dir_for
-from selection.records import write_records
 from tests.train.conftest import toy_records
 
 

@@ -27,3 +27,8 @@ def _installed_in_site_packages() -> bool:
 def namespaced(package: str, name: str) -> str:
     """The name to give `@task(name=...)` / `@scorer(name=...)` so the key is `<package>/<name>`."""
     return name if _installed_in_site_packages() else f"{package}/{name}"
+
+
+def local_path(location: str) -> Path:
+    """The file behind a log location as Inspect reports it (`file:///...` or a plain path)."""
+    return Path(location.removeprefix("file://")).resolve()

@@ -26,10 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.config import ExperimentConfig, TaskSpec, dump_config
-from harness.errors import ConfigError, InputError
-from harness.evaluation import content_identity, evaluate, model_identity, parse_model
-from harness.io import (
+from harness.core.errors import ConfigError, InputError
+from harness.core.io import (
     atomic_directory,
     atomic_write,
     iter_jsonl,
@@ -39,6 +37,8 @@ from harness.io import (
     write_json,
     write_text,
 )
+from harness.study.config import ExperimentConfig, TaskSpec, dump_config
+from harness.study.evaluation import content_identity, evaluate, model_identity, parse_model
 from reports.review import LEDGER_FILE
 
 logger = logging.getLogger(__name__)
@@ -299,7 +299,7 @@ def _optional_in_suites(config: ExperimentConfig) -> Callable[[TaskSpec], bool]:
 
 def draw_validation_items(run: Run) -> None:
     """Write k validation items per evaluation task (the paper's influence validation set)."""
-    from harness.io import write_jsonl
+    from harness.core.io import write_jsonl
     from tasks.validation import draw_validation
 
     spec = run.config.validation
@@ -469,8 +469,8 @@ def model_specs(run: Run) -> list[Any]:
 def _evaluate(
     tasks: list[Any], models: list[Any] | None, log_dir: Path, **kwargs: Any
 ) -> list[Path]:
-    """`harness.evaluation.evaluate`, failing when an eval set did not complete."""
-    from reports.logs import local_path
+    """`harness.study.evaluation.evaluate`, failing when an eval set did not complete."""
+    from harness.core.inspect_names import local_path
 
     logs, failed = evaluate(tasks, models, log_dir, **kwargs)
     if failed:
@@ -491,7 +491,7 @@ def _prune_logs(log_dir: Path, keep: Sequence[Path]) -> None:
         return
     from inspect_ai.log import list_eval_logs
 
-    from reports.logs import local_path
+    from harness.core.inspect_names import local_path
 
     current = set(keep)
     for info in list_eval_logs(str(log_dir), recursive=True):
@@ -562,7 +562,7 @@ def graders(run: Run) -> Any:
 
 def run_judge_stage(run: Run) -> None:
     """Open-ended cases answered by every model and judged; every subset judged as data."""
-    import harness._registry  # noqa: F401  (registers the demo's reference grader)
+    import rubrics.reference_grader  # noqa: F401  (registers the reference-grader provider)
     from tasks.data_quality import data_quality
 
     config = run.config

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import InputError
-from harness.io import iter_jsonl, write_jsonl
+from harness.core.errors import InputError
+from harness.core.io import iter_jsonl, write_jsonl
 
 TEXT_FIELDS = ("id", "question", "reasoning", "response", "source")
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from harness.errors import InputError
+from harness.core.errors import InputError
 
 
 def _current_umask() -> int:

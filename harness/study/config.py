@@ -14,8 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from harness.errors import InputError
-from harness.io import read_yaml_mapping
+from harness.core.errors import InputError
+from harness.core.io import read_yaml_mapping
 from harness.training.config import TrainConfig
 
 EXAMPLE = Path(__file__).with_name("example.yaml")

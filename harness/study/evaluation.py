@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError, InputError
-from harness.io import sha256_file
+from harness.core.errors import ConfigError, InputError
+from harness.core.io import sha256_file
 from tasks.suites import Suite, build_task
 
 logger = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ def drop_stale_logs(log_dir: Path, identities: dict[str | None, str]) -> None:
         return
     from inspect_ai.log import list_eval_logs, read_eval_log
 
-    from reports.logs import local_path
+    from harness.core.inspect_names import local_path
 
     for info in list_eval_logs(str(log_dir), recursive=False):
         header = read_eval_log(info.name, header_only=True)

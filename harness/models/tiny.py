@@ -15,9 +15,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from harness.io import atomic_directory, write_json
-from selection.records import PoolRecord
-from selection.render import RenderStyle, assistant_text
+from harness.core.io import atomic_directory, write_json
+from harness.core.records import PoolRecord
+from harness.core.render import RenderStyle, assistant_text
 
 BOS = "<|begin_of_text|>"
 EOS = "<|end_of_text|>"

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.errors import InputError
-from selection.records import PoolRecord
+from harness.core.errors import InputError
+from harness.core.records import PoolRecord
 
 IGNORE_INDEX = -100
 

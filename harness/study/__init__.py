@@ -1,0 +1,1 @@
+"""The study: the experiment config, its stages over one run directory, and evaluation."""
