@@ -221,7 +221,7 @@ def physician_agreement() -> Metric:
             if not isinstance(value, dict) or not is_number(value.get("model_met")):
                 continue
             labels = [bool(label) for label in metadata["binary_labels"]]
-            own.append(float(value["model_met"]) >= 0.5)  # type: ignore[arg-type]
+            own.append(float(value["model_met"]) >= 0.5)
             others.append(labels)
             majority.append(sum(labels) * 2 > len(labels))
             physicians = metadata.get("anonymized_physician_ids") or [

@@ -50,6 +50,7 @@ from rubrics.prompts import healthbench_template_sha256
 from rubrics.solvers import fixed_output
 from tasks._data import as_list, exclude_ids, local_file
 from tasks.items import check_unique, content_id
+from tasks.where import Where
 
 RELATIVE_PATH = "healthbench/processed_data"
 ROLES = {"system": ChatMessageSystem, "developer": ChatMessageSystem, "user": ChatMessageUser}
@@ -81,10 +82,10 @@ def iter_raw_records(path: Path) -> Iterator[tuple[dict[str, Any], str, int | No
             yield row, str(file), None
 
 
-def _conversation(record: dict[str, Any], where: dict[str, Any]) -> list[dict[str, str]]:
+def _conversation(record: dict[str, Any], where: Where) -> list[dict[str, str]]:
     prompt = record.get("prompt")
     if not isinstance(prompt, list) or not prompt:
-        raise InputError("expected a non-empty list of messages", field="prompt", **where)
+        raise where.error("expected a non-empty list of messages", field="prompt")
     turns = []
     for i, message in enumerate(prompt):
         if (
@@ -92,10 +93,8 @@ def _conversation(record: dict[str, Any], where: dict[str, Any]) -> list[dict[st
             or message.get("role") not in (*ROLES, "assistant")
             or not isinstance(message.get("content"), str)
         ):
-            raise InputError(
-                "expected {role: system|user|assistant, content: str}",
-                field=f"prompt[{i}]",
-                **where,
+            raise where.error(
+                "expected {role: system|user|assistant, content: str}", field=f"prompt[{i}]"
             )
         turns.append({"role": message["role"], "content": message["content"]})
     return turns
@@ -110,44 +109,42 @@ def _messages(conversation: list[dict[str, str]]) -> list[ChatMessage]:
     ]
 
 
-def _rubric_items(record: dict[str, Any], where: dict[str, Any]) -> list[dict[str, Any]]:
+def _rubric_items(record: dict[str, Any], where: Where) -> list[dict[str, Any]]:
     items = record.get("rubrics")
     if not isinstance(items, list) or not items:
-        raise InputError("expected a non-empty list of rubric items", field="rubrics", **where)
+        raise where.error("expected a non-empty list of rubric items", field="rubrics")
     for i, item in enumerate(items):
         field = f"rubrics[{i}]"
         if not isinstance(item, dict) or not isinstance(item.get("criterion"), str):
-            raise InputError("expected {criterion: str, points, tags}", field=field, **where)
+            raise where.error("expected {criterion: str, points, tags}", field=field)
         points = item.get("points")
         if isinstance(points, bool) or not isinstance(points, int | float):
-            raise InputError("points must be a number", field=f"{field}.points", **where)
+            raise where.error("points must be a number", field=f"{field}.points")
         tags = item.get("tags", [])
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            raise InputError("tags must be a list of strings", field=f"{field}.tags", **where)
+            raise where.error("tags must be a list of strings", field=f"{field}.tags")
     if not any(item["points"] > 0 for item in items):
-        raise InputError("no rubric item has positive points", field="rubrics", **where)
+        raise where.error("no rubric item has positive points", field="rubrics")
     return [
         {"criterion": i["criterion"], "points": i["points"], "tags": i.get("tags", [])}
         for i in items
     ]
 
 
-def _text(record: dict[str, Any], name: str, where: dict[str, Any]) -> str:
+def _text(record: dict[str, Any], name: str, where: Where) -> str:
     value = record.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise InputError("expected a non-empty string", field=name, **where)
+        raise where.error("expected a non-empty string", field=name)
     return value
 
 
-def rubric_samples(
-    record: dict[str, Any], where: dict[str, Any], completions: Completions
-) -> list[Sample]:
+def rubric_samples(record: dict[str, Any], where: Where, completions: Completions) -> list[Sample]:
     """Samples for one rubric record (none when the requested completions are absent)."""
     prompt_id = _text(record, "prompt_id", where)
     conversation = _conversation(record, where)
     tags = record.get("example_tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise InputError("expected a list of strings", field="example_tags", **where)
+        raise where.error("expected a list of strings", field="example_tags")
     metadata = {
         "prompt_id": prompt_id,
         "conversation": conversation,
@@ -162,10 +159,10 @@ def rubric_samples(
     if not ideal:
         return []
     if not isinstance(ideal, dict):
-        raise InputError("expected an object", field="ideal_completions_data", **where)
+        raise where.error("expected an object", field="ideal_completions_data")
     group = ideal.get("ideal_completions_group")
     if completions == "ideal":
-        text = _text(ideal, "ideal_completion", {**where, "record": prompt_id})
+        text = _text(ideal, "ideal_completion", where.at_record(prompt_id))
         return [
             Sample(
                 id=prompt_id,
@@ -185,21 +182,19 @@ def rubric_samples(
     ]
 
 
-def meta_sample(record: dict[str, Any], where: dict[str, Any]) -> Sample:
+def meta_sample(record: dict[str, Any], where: Where) -> Sample:
     """The sample for one physician-labelled meta-evaluation record."""
     prompt_id = _text(record, "prompt_id", where)
     completion = _text(record, "completion", where)
     rubric = _text(record, "rubric", where)
     labels = record.get("binary_labels")
     if not isinstance(labels, list) or not labels or not all(isinstance(x, bool) for x in labels):
-        raise InputError("expected a non-empty list of booleans", field="binary_labels", **where)
+        raise where.error("expected a non-empty list of booleans", field="binary_labels")
     physicians = record.get("anonymized_physician_ids")
     if physicians is not None and (
         not isinstance(physicians, list) or len(physicians) != len(labels)
     ):
-        raise InputError(
-            "expected one physician id per label", field="anonymized_physician_ids", **where
-        )
+        raise where.error("expected one physician id per label", field="anonymized_physician_ids")
     completion_id = str(record.get("completion_id") or content_id(prompt_id, completion))
     conversation = _conversation(record, where)
     return Sample(
@@ -240,11 +235,11 @@ def load_healthbench(
     located: list[tuple[Sample, str, int | None]] = []
     kinds: set[str] = set()
     for record, source, line in iter_raw_records(Path(file)):
-        where = {"path": source, "line": line, "record": record.get("prompt_id")}
+        where = Where(source, line).at_record(record.get("prompt_id"))
         kind = "meta" if "binary_labels" in record else "rubric"
         kinds.add(kind)
         if len(kinds) > 1:
-            raise InputError("file mixes rubric and meta-evaluation records", **where)
+            raise where.error("file mixes rubric and meta-evaluation records")
         new = (
             [meta_sample(record, where)]
             if kind == "meta"

@@ -30,6 +30,7 @@ from harness.core.io import iter_jsonl
 from tasks._data import HFSource, hf_rows, local_file
 from tasks.items import LETTERS, MCQItem, check_loaded
 from tasks.mcq import mcq_task
+from tasks.where import Where
 
 SUBSET_FILES = {
     "subset-1449": "medxpertqa/MedXpertQA_test.jsonl",
@@ -47,39 +48,35 @@ HF = HFSource(
 APPENDED_CHOICES = re.compile(r"\s*Answer Choices:.*\Z", re.DOTALL)
 
 
-def _options(value: Any, where: dict[str, Any]) -> dict[str, str]:
+def _options(value: Any, where: Where) -> dict[str, str]:
     if isinstance(value, dict):
         return {str(k): str(v) for k, v in value.items()}
     if isinstance(value, list) and all(
         isinstance(o, dict) and {"letter", "content"} <= set(o) for o in value
     ):
         return {str(o["letter"]): str(o["content"]) for o in value}
-    raise InputError(
-        "expected options as {letter: text} or [{letter, content}]", field="options", **where
-    )
+    raise where.error("expected options as {letter: text} or [{letter, content}]", field="options")
 
 
 def medxpertqa_item(
     row: dict[str, Any], subset: str, source: str, line: int | None = None
 ) -> MCQItem:
     """One MedXpertQA row (either upstream layout) as an item."""
-    where = {"path": source, "line": line, "record": str(row.get("id"))}
+    where = Where(source, line, str(row.get("id")))
     for field in ("id", "question", "options", "label"):
         if row.get(field) in (None, "", []):
-            raise InputError("missing field", field=field, **where)
+            raise where.error("missing field", field=field)
     options = _options(row["options"], where)
     letters = sorted(options)
     if letters != list(LETTERS[: len(letters)]):
-        raise InputError(
-            f"option letters must be A.. in order, got {letters}", field="options", **where
-        )
+        raise where.error(f"option letters must be A.. in order, got {letters}", field="options")
     label = row["label"]
     if isinstance(label, list):
         if len(label) != 1:
-            raise InputError(f"expected one correct letter, got {label}", field="label", **where)
+            raise where.error(f"expected one correct letter, got {label}", field="label")
         label = label[0]
     if label not in options:
-        raise InputError(f"label {label!r} is not an option", field="label", **where)
+        raise where.error(f"label {label!r} is not an option", field="label")
     return MCQItem(
         id=str(row["id"]),
         question=APPENDED_CHOICES.sub("", str(row["question"])),
