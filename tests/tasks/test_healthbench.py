@@ -20,7 +20,7 @@ from rubrics.metrics import clipped_bootstrap
 from rubrics.prompts import healthbench_template
 from tasks.healthbench import healthbench, healthbench_meta_eval, load_healthbench
 from tests.helpers import scripted_model
-from tests.rubrics.conftest import ScriptedJudge, verdict_json
+from tests.rubrics.judges import ScriptedJudge, verdict_json
 
 RECORD = "healthbench/processed_data/2025-05-07-06-14-12_oss_eval_example_{}.json"
 ITEM = re.compile(r"# Rubric item\n(?:\[(-?[\d.]+)\] )?(.*?)\n\n# Instructions", re.DOTALL)
