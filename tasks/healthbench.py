@@ -48,7 +48,8 @@ from rubrics.metrics import (
 )
 from rubrics.prompts import healthbench_template_sha256
 from rubrics.solvers import fixed_output
-from tasks._data import as_list, exclude_ids, local_file
+from tasks._data import as_list, local_file
+from tasks.exclusions import Exclusions, Key
 from tasks.items import check_unique, content_id
 from tasks.where import Where
 
@@ -261,6 +262,12 @@ def load_healthbench(
     return samples, str(Path(file).resolve()), kinds.pop()  # type: ignore[return-value]
 
 
+def _keys(sample: Sample, task_name: str) -> list[Key]:
+    """A sample's own id, and the prompt it answers (which names all samples of the prompt)."""
+    prompt_id = str((sample.metadata or {})["prompt_id"])
+    return [(task_name, str(sample.id)), (task_name, prompt_id)]
+
+
 def _select(
     samples: list[Sample],
     themes: list[str],
@@ -269,7 +276,9 @@ def _select(
     limit: int | None,
     seed: int,
 ) -> list[Sample]:
-    kept = exclude_ids(samples, exclude, task_name)
+    kept = Exclusions.read(exclude).keep(
+        samples, task_name, lambda sample: _keys(sample, task_name)
+    )
     if themes:
         kept = [s for s in kept if set(themes) & set(s.metadata["themes"])]  # type: ignore[index]
     if limit is not None and limit < len(kept):
@@ -309,7 +318,8 @@ def healthbench(
         themes: Keep records with one of these themes (e.g. emergency_referrals,hedging).
         limit: Grade a seeded random sample of this many records.
         seed: Seed for `limit` and for the bootstrap.
-        exclude: File of sample ids (prompt ids) never to evaluate.
+        exclude: File of prompt ids never to evaluate (a prompt id drops every
+            sample of the prompt; a sample id, e.g. `<prompt_id>:ref1`, just that one).
         max_tokens: Generation limit for the evaluated model.
         bootstrap_samples: Bootstrap resamples for the aggregate's std and interval.
         judge_retries: Re-asks after an unusable judge reply.

@@ -48,6 +48,11 @@ class MCQItem:
     line: int | None = field(default=None, compare=False)
 
     @property
+    def key(self) -> tuple[str, str]:
+        """The item's identity in every task built from it: its benchmark and upstream id."""
+        return self.benchmark, self.id
+
+    @property
     def answer_letter(self) -> str:
         """Upstream letter of the correct choice."""
         return LETTERS[self.answer]
