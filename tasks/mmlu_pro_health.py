@@ -5,7 +5,8 @@ Upstream file: `mmlu_pro_health/test_health.json` (a JSON list with `question_id
 `answer` letter, `src`; some copies store `options` as the Python repr of a list or
 dict, which is parsed as a literal, never evaluated). This is a FILTERED version of the 818-question health category
 (incorrect, unrelated and duplicate items removed; `problem_ids.json` beside it lists
-them). The Hugging Face route gives the unfiltered 818 and says so in the task metadata.
+them), so its task records a `coverage` of 553 of 818 (`tasks.coverage`). The Hugging
+Face route gives the unfiltered 818 and says so in the task metadata.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from harness.core.errors import InputError
 from harness.core.inspect_names import namespaced
 from harness.core.io import read_json
 from tasks._data import HFSource, hf_rows, local_file
+from tasks.coverage import coverage_metadata
 from tasks.items import LETTERS, MCQItem, check_loaded
 from tasks.mcq import mcq_task
 from tasks.where import Where
 
 RELATIVE_PATH = "mmlu_pro_health/test_health.json"
+PUBLISHED = 818  # questions in MMLU-Pro's health category (test)
 HF = HFSource(
     "TIGER-Lab/MMLU-Pro", split="test", revision="b189ec765aa7ed75c8acfea42df31fdae71f97be"
 )
@@ -114,5 +117,13 @@ def mmlu_pro_health(
         seed=seed,
         exclude=exclude,
         max_tokens=max_tokens,
-        metadata={"variant": items[0].split if items else ""},
+        metadata={
+            "variant": items[0].split,
+            **coverage_metadata(
+                len(items),
+                PUBLISHED,
+                f"MMLU-Pro health test, filtered (incorrect, unrelated and duplicate items "
+                f"removed): {len(items)} of {PUBLISHED}",
+            ),
+        },
     )
