@@ -144,6 +144,8 @@ def test_scores_by_hand_on_real_records(data_dir: Path, tmp_path: Path) -> None:
     assert metrics["theme_context_seeking"] == 0.0 and metrics["theme_context_seeking_n"] == 2
     # axis completeness: 19 (9/9 = 1) ; accuracy: 24 only (16/16) since 22 has no positive accuracy item
     assert metrics["axis_completeness"] == 1.0 and metrics["axis_accuracy_n"] == 1
+    # level:example tags every item of the three: its score is each sample's overall
+    assert metrics["level_example_n"] == 3 and metrics["level_example"] == 0.0
     # the bootstrap is seeded: the std is the documented statistic for seed 0
     expected = np.std(clipped_bootstrap([1 / 13, -29 / 7, 1.0], 1000, seed=0))
     assert metrics["bootstrap_std"] == pytest.approx(expected)
