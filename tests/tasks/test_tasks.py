@@ -35,6 +35,12 @@ def all_tasks(data_dir: Path, tmp_path: Path) -> list:
     ]
 
 
+def test_every_task_is_named_after_the_benchmark_of_its_items(all_tasks: list) -> None:
+    """Validation files name items by task; exclusions match them by the items' benchmark."""
+    for task in all_tasks:
+        assert {sample.metadata["benchmark"] for sample in task.dataset} == {task.name}
+
+
 def test_every_task_scores_scripted_answers(all_tasks: list, tmp_path: Path) -> None:
     """A model that always answers A is right exactly on the items whose target is A."""
     logs = eval(
