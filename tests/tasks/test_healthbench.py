@@ -18,7 +18,8 @@ from inspect_ai.model import ChatMessage, GenerateConfig
 from harness.core.errors import InputError
 from rubrics.metrics import clipped_bootstrap
 from rubrics.prompts import healthbench_template
-from tasks.healthbench import healthbench, healthbench_meta_eval, load_healthbench
+from tasks.healthbench import healthbench, healthbench_meta_eval
+from tasks.healthbench_records import load_healthbench
 from tests.helpers import scripted_model
 from tests.rubrics.judges import ScriptedJudge, verdict_json
 
