@@ -150,7 +150,7 @@ def mcq_task(
     """An Inspect task over `items` with the shared prompt, scorer and metrics.
 
     Args:
-        name: Task name (also the key in exclusion files).
+        name: Task name: the benchmark of its items (what validation files name them by).
         items: Loaded benchmark items (ids unique).
         location: Where the items came from (file path or pinned HF id), for the log.
         cot: Chain-of-thought prompt instead of zero-shot.
