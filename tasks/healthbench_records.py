@@ -23,11 +23,10 @@ from inspect_ai.model import (
     ChatMessageUser,
 )
 
-from harness.core.errors import InputError
+from harness.core.errors import InputError, Where
 from harness.core.io import iter_jsonl, read_json
 from tasks._data import local_file
 from tasks.items import check_unique, content_id
-from tasks.where import Where
 
 RELATIVE_PATH = "healthbench/processed_data"
 ROLES = {"system": ChatMessageSystem, "developer": ChatMessageSystem, "user": ChatMessageUser}

@@ -23,12 +23,11 @@ from pathlib import Path
 
 from inspect_ai import Task, task
 
-from harness.core.errors import InputError
+from harness.core.errors import InputError, Where
 from harness.core.inspect_names import namespaced
 from tasks._data import local_file
 from tasks.items import LETTERS, MCQItem, check_loaded, content_id, number_repeats
 from tasks.mcq import mcq_task
-from tasks.where import Where
 
 OPTION_COLUMNS = ("opa", "opb", "opc", "opd", "ope")
 REQUIRED = ("question", "answer_idx", "answer", "explanation")

@@ -32,14 +32,13 @@ from inspect_ai.scorer import (
 )
 from inspect_ai.solver import TaskState, generate, prompt_template
 
-from harness.core.errors import InputError
+from harness.core.errors import InputError, Where
 from harness.core.inspect_names import namespaced
 from tasks._data import HFSource, hf_rows, local_file
 from tasks.answers import extract_date, extract_number, extract_weeks_days, parse_weeks_days
 from tasks.exclusions import exclude_ids
 from tasks.items import check_loaded
 from tasks.mcq import INVALID_FORMAT, format_failure_rate
-from tasks.where import Where
 
 RELATIVE_PATH = "medcalc_bench/test_data.csv"
 HF = HFSource(

@@ -13,12 +13,12 @@ from typing import Any
 
 from inspect_ai import Task, task
 
+from harness.core.errors import Where
 from harness.core.inspect_names import namespaced
 from harness.core.io import iter_jsonl
 from tasks._data import HFSource, hf_rows, local_file
 from tasks.items import LETTERS, MCQItem, check_loaded, content_id
 from tasks.mcq import mcq_task
-from tasks.where import Where
 
 RELATIVE_PATH = "medqa/phrases_no_exclude_test.jsonl"
 HF = HFSource(

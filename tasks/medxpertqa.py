@@ -26,14 +26,13 @@ from typing import Any
 
 from inspect_ai import Task, task
 
-from harness.core.errors import InputError
+from harness.core.errors import InputError, Where
 from harness.core.inspect_names import namespaced
 from harness.core.io import iter_jsonl
 from tasks._data import HFSource, hf_rows, local_file
 from tasks.coverage import coverage_metadata
 from tasks.items import LETTERS, MCQItem, check_loaded
 from tasks.mcq import mcq_task
-from tasks.where import Where
 
 SUBSET_FILES = {
     "subset-1449": "medxpertqa/MedXpertQA_test.jsonl",

@@ -25,13 +25,12 @@ from typing import Any
 
 from inspect_ai import Task, task
 
-from harness.core.errors import InputError
+from harness.core.errors import InputError, Where
 from harness.core.inspect_names import namespaced
 from harness.core.io import atomic_write, read_json, sha256_bytes
 from tasks._data import DATA_DIR_ENV, HFSource, hf_rows, local_file
 from tasks.items import MCQItem, check_loaded
 from tasks.mcq import mcq_task
-from tasks.where import Where
 
 RELATIVE_PATH = "pubmedqa/ori_pqal.json"
 TEST_IDS_NAME = "test_ground_truth.json"

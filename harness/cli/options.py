@@ -131,7 +131,9 @@ def _default_text(info: FieldInfo) -> str | None:
 
 def _scalar_type(annotation: Any) -> click.ParamType:
     inner = _unwrap_optional(annotation)
-    return {int: click.INT, float: click.FLOAT}.get(inner, click.STRING)
+    if inner is int:
+        return click.INT
+    return click.FLOAT if inner is float else click.STRING
 
 
 def _option(flag: Flag) -> click.Option:

@@ -76,8 +76,11 @@ def tiny_model(
             "--hidden-size must be a multiple of --heads, and --heads of --kv-heads",
             param_hint="--heads",
         )
-    source = pool if pool is not None else texts
-    corpus = list(pool_texts(load_pool(pool))) if pool is not None else _read_texts(texts)
+    if pool is not None:
+        source, corpus = pool, list(pool_texts(load_pool(pool)))
+    else:
+        assert texts is not None
+        source, corpus = texts, _read_texts(texts)
     if not corpus:
         raise InputError("no texts to train the tokenizer on", path=source)
     config = TinyModelConfig(

@@ -36,10 +36,8 @@ class Ledger:
 
     def fresh(self, name: str, inputs: str, outputs: Mapping[str, str | None]) -> bool:
         """Whether `name` ran on these inputs and its outputs are still what it wrote."""
-        entry = self.entries.get(name)
-        return (
-            bool(entry) and entry.get("inputs") == inputs and entry.get("outputs") == dict(outputs)
-        )
+        entry = self.entries.get(name) or {}
+        return entry.get("inputs") == inputs and entry.get("outputs") == dict(outputs)
 
     def inputs(self, name: str) -> str | None:
         """The input hash recorded for `name`, if any."""

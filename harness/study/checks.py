@@ -149,8 +149,12 @@ def _named_paths(config: ExperimentConfig) -> Iterator[tuple[str, str | None, st
         yield f"eval.logs.{index}", path, "any"
 
 
+LOCAL_SUFFIXES = (".gguf", ".json", ".jsonl", ".parquet", ".csv", ".yaml", ".yml")
+
+
 def _looks_local(value: str) -> bool:
-    return value.startswith(("/", ".", "~")) or Path(value).suffix != ""
+    """Written as a path rather than a Hugging Face id (`org/Name-3.1` has a dot too)."""
+    return value.startswith(("/", "./", "../", "~")) or value.endswith(LOCAL_SUFFIXES)
 
 
 def _paths_check(config: ExperimentConfig) -> None:

@@ -46,7 +46,8 @@ EXAMPLE_VALUES: dict[tuple[str, ...], Any] = {
 
 def _flow(info: FieldInfo, value: Any) -> str:
     """A field's value on one YAML line (strings with newlines as JSON strings)."""
-    value = TypeAdapter(info.annotation).dump_python(value, mode="json", exclude_defaults=True)
+    adapter: TypeAdapter[Any] = TypeAdapter(info.annotation or Any)
+    value = adapter.dump_python(value, mode="json", exclude_defaults=True)
     if isinstance(value, str) and ("\n" in value or value != value.strip()):
         return json.dumps(value, ensure_ascii=False)
     text = yaml.safe_dump(

@@ -166,7 +166,7 @@ class TrainConfig(Section):
 
         The base model is not among them: the manifest identifies it by content.
         """
-        values = self.model_dump(mode="json", exclude=self.RUNTIME_FIELDS | self.STUDY_FIELDS)
+        values = self.model_dump(mode="json", exclude=set(self.RUNTIME_FIELDS | self.STUDY_FIELDS))
         values["precision"] = self.resolved_precision()
         if self.full:
             for name in ("lora_r", "lora_alpha", "lora_dropout", "lora_targets", "merge"):

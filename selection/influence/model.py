@@ -74,7 +74,7 @@ def load_model(
     from transformers import AutoModelForCausalLM
 
     try:
-        model = AutoModelForCausalLM.from_pretrained(reference, dtype=precision.weights)
+        model: nn.Module = AutoModelForCausalLM.from_pretrained(reference, dtype=precision.weights)
     except (OSError, ValueError) as error:
         raise ConfigError(f"cannot load the model {reference!r}: {error}") from None
     if adapter is not None:

@@ -160,7 +160,7 @@ def test_the_evaluated_model_never_grades_itself(data_dir: Path) -> None:
     assert len(answers) == 1  # it answered the case, and was never asked to judge it
 
 
-@pytest.mark.parametrize("document", ["README.md", "docs/rubrics.md"])
+@pytest.mark.parametrize("document", ["docs/rubrics.md"])
 def test_documented_judge_prompt_is_what_the_code_renders(data_dir: Path, document: str) -> None:
     """The real case's prompts shown in the docs, re-rendered (the documents are only read).
 

@@ -253,3 +253,11 @@ def test_served_models_are_named_as_the_config_asks(path: Path) -> None:
     }
     served = _served_names(path.read_text())
     assert wanted <= served, f"{sorted(wanted - served)} not served by {sorted(served)}"
+
+
+def test_readme_config_is_a_valid_study() -> None:
+    readme = (Path(__file__).parents[3] / "README.md").read_text()
+    [block] = [b for b in readme.split("```yaml\n")[1:] if b.startswith("name:")]
+    config = parse_config(yaml.safe_load(block.split("```")[0]))
+    check_study(config)
+    assert config.select.scoring.model == "meta-llama/Llama-3.1-8B-Instruct"
