@@ -24,6 +24,7 @@ from harness.core.fingerprint import fingerprint
 from harness.core.io import atomic_write, sha256_file, sha256_json, write_json, write_text
 from harness.core.layout import RunLayout
 from harness.core.ledger import Ledger
+from harness.core.outdir import claim_output_dir
 from harness.core.records import PoolRecord, write_records
 from selection.decontaminate import EvalText
 from selection.difficulty import (
@@ -79,6 +80,8 @@ def execute_select(prepared: Prepared, *, progress: bool = True) -> SelectResult
     """Run the sub-stages of a prepared run, skipping those whose inputs did not change."""
     rank, world = distributed_from_env()
     layout = RunLayout(prepared.out)
+    if rank == 0:
+        claim_output_dir(layout.root, "run")
     ledger = Ledger(layout.select_manifest)
     skipped: list[str] = []
     if rank == 0 and not _pool_stage(prepared, layout, ledger):

@@ -26,7 +26,10 @@ from harness.study.stages import NAMES
     "--only", help=f"Run only these stages (comma list of {', '.join(NAMES)}); not with --from."
 )
 @click.option(
-    "--force", is_flag=True, help="Rerun the chosen stages even if their inputs did not change."
+    "--force",
+    is_flag=True,
+    help="Rerun the chosen stages even if their inputs did not change, and write into a "
+    "directory diq did not make.",
 )
 def run(
     config_file: Path, out: Path | None, start: str | None, only: str | None, force: bool
@@ -43,6 +46,7 @@ def run(
       diq run experiment.yaml --from judge --force
     """
     from harness.core.errors import ConfigError
+    from harness.core.outdir import check_output_dir
     from harness.study.config import load_config
     from harness.study.run import plan, run_study
 
@@ -53,5 +57,6 @@ def run(
         raise click.UsageError(str(error)) from None
     config = load_config(config_file)
     root = out or Path("runs") / config.name
+    check_output_dir(root, "run", force=force)
     run_study(config, root, start=start, only=stages, force=force, echo=click.echo)
     click.echo(f"report: {root / 'report' / 'index.html'}")

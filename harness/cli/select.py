@@ -40,7 +40,12 @@ def _configure_logging(quiet: bool) -> None:
 @config_options(SelectConfig)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run directory.")
 @click.option("--quiet", is_flag=True, help="No progress bars or stage lines.")
-def select(out: str, quiet: bool, **options: Any) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a directory diq did not make (only selection's own files are replaced).",
+)
+def select(out: str, quiet: bool, force: bool, **options: Any) -> None:
     """Score a pool (influence, difficulty) and write DIQ and baseline subsets.
 
     \b
@@ -50,8 +55,10 @@ def select(out: str, quiet: bool, **options: Any) -> None:
           --decontaminate-suite paper --strategies diq,random,ifd --ratios 0.01,0.1 --out runs/x
     """
     from harness.core.layout import RunLayout
+    from harness.core.outdir import check_output_dir
     from harness.study.stages.select import select_subsets
 
+    check_output_dir(out, "run", force=force)
     config = build_config(SelectConfig, options)
     if config.scoring.model is None:
         raise click.UsageError("give --model (the scoring model)")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,19 @@ def fingerprint(reference: str | Path | None, exclude: Collection[str] = ()) -> 
             ]
         )
     return sha256_json({"reference": str(reference)})
+
+
+_HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
+# a data or model file, never a Hugging Face repository
+FILE_SUFFIXES = (".gguf", ".json", ".jsonl", ".parquet", ".csv", ".yaml", ".yml", ".safetensors")
+
+
+def looks_like_hub_id(reference: str | Path) -> bool:
+    """`owner/name`, not an existing path, not written as one (`./x`, `~/x`), no file suffix."""
+    text = str(reference)
+    return (
+        not Path(text).expanduser().exists()
+        and not text.startswith((".", "~", "/"))
+        and _HUB_ID.fullmatch(text) is not None
+        and not text.lower().endswith(FILE_SUFFIXES)
+    )

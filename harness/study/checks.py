@@ -16,6 +16,7 @@ from pathlib import Path
 
 from harness.core.config import TaskSpec
 from harness.core.errors import DiqError, InputError
+from harness.core.fingerprint import looks_like_hub_id
 from harness.study.config import ExperimentConfig
 from harness.study.models import parse_model
 from selection.config import ratio_label
@@ -149,14 +150,6 @@ def _named_paths(config: ExperimentConfig) -> Iterator[tuple[str, str | None, st
         yield f"eval.logs.{index}", path, "any"
 
 
-LOCAL_SUFFIXES = (".gguf", ".json", ".jsonl", ".parquet", ".csv", ".yaml", ".yml")
-
-
-def _looks_local(value: str) -> bool:
-    """Written as a path rather than a Hugging Face id (`org/Name-3.1` has a dot too)."""
-    return value.startswith(("/", "./", "../", "~")) or value.endswith(LOCAL_SUFFIXES)
-
-
 def _paths_check(config: ExperimentConfig) -> None:
     _pool_check(config)
     for field, value, kind in _named_paths(config):
@@ -173,7 +166,11 @@ def _paths_check(config: ExperimentConfig) -> None:
         ("train.base", config.train.base),
         ("select.scoring.model", config.select.scoring.model),
     ):
-        if value is not None and _looks_local(value) and not Path(value).expanduser().exists():
+        if (
+            value is not None
+            and not looks_like_hub_id(value)
+            and not Path(value).expanduser().exists()
+        ):
             raise InputError("no such file or directory", path=value, field=field)
     for index, spec in enumerate(config.eval.models):
         try:
@@ -186,7 +183,7 @@ def _pool_check(config: ExperimentConfig) -> None:
     """A local pool must be a file of a pool format; its first record must parse as JSON."""
     pool = config.select.pool
     path = Path(pool.path).expanduser()
-    if pool.format == "hf" or (not path.exists() and not _looks_local(pool.path)):
+    if pool.format == "hf" or (not path.exists() and looks_like_hub_id(pool.path)):
         return  # a Hugging Face dataset id
     field = "select.pool.path"
     if not path.exists():

@@ -167,9 +167,10 @@ def build_tasks(
 
 
 def drop_stale_logs(log_dir: Path, identities: dict[str | None, str]) -> None:
-    """Delete the logs in `log_dir` of each model (key None: any model) made from other inputs.
+    """Delete diq's logs in `log_dir` of each model (key None: any model) made from other inputs.
 
-    One pass over the log headers, whatever the number of models.
+    One pass over the log headers, whatever the number of models. Logs diq did not write
+    (no identity in their metadata) are never deleted.
     """
     if not identities or not log_dir.is_dir():
         return
@@ -180,7 +181,8 @@ def drop_stale_logs(log_dir: Path, identities: dict[str | None, str]) -> None:
     for info in list_eval_logs(str(log_dir), recursive=False):
         header = read_eval_log(info.name, header_only=True)
         wanted = identities.get(header.eval.model, identities.get(None))
-        if wanted is not None and (header.eval.metadata or {}).get(IDENTITY_KEY) != wanted:
+        made = (header.eval.metadata or {}).get(IDENTITY_KEY)  # None: not diq's log, kept
+        if wanted is not None and made is not None and made != wanted:
             logger.info("removing %s: made from other inputs", info.name)
             local_path(info.name).unlink(missing_ok=True)
 

@@ -25,6 +25,7 @@ from harness.core.errors import ConfigError
 from harness.core.io import sha256_json, write_text
 from harness.core.layout import RunLayout
 from harness.core.ledger import Ledger
+from harness.core.outdir import claim_output_dir
 from harness.study.checks import check_study
 from harness.study.config import ExperimentConfig, dump_config
 from harness.study.stage import Study
@@ -95,7 +96,7 @@ def run_study(
     study = Study(config, RunLayout(Path(root).resolve()))
     layout = study.layout
     created = not layout.root.exists()
-    layout.root.mkdir(parents=True, exist_ok=True)
+    claim_output_dir(layout.root, "run")
     try:
         return _run_stages(study, stages, force=force, echo=echo)
     except BaseException:

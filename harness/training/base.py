@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import ConfigError, InputError
-from harness.core.fingerprint import fingerprint
+from harness.core.fingerprint import fingerprint, looks_like_hub_id
 from harness.core.io import read_json, sha256_file, sha256_json
 
 if TYPE_CHECKING:
@@ -54,16 +54,6 @@ class BaseModelRef:
         }
 
 
-def _looks_like_hub_id(value: str) -> bool:
-    parts = value.split("/")
-    return (
-        len(parts) <= 2
-        and all(parts)
-        and not value.startswith((".", "~"))
-        and not any(part in (".", "..") for part in parts)
-    )
-
-
 def resolve_base(base: str | Path) -> BaseModelRef:
     """Find the base model and fingerprint it, without loading weights."""
     text = str(base)
@@ -85,7 +75,7 @@ def resolve_base(base: str | Path) -> BaseModelRef:
             config_sha256=sha256_file(config),
             fingerprint=str(fingerprint(path)),
         )
-    if not _looks_like_hub_id(text):
+    if not looks_like_hub_id(text):
         raise InputError("base model not found: no such directory", path=path)
     from transformers.utils import cached_file
 

@@ -212,6 +212,8 @@ def train_all(
     if not subsets:
         raise InputError("no subset files (*.jsonl) in the subsets directory", path=subsets_dir)
     models = Path(models_dir) if models_dir is not None else subsets_dir.parent / "models"
+    for subset in subsets:  # every file is checked before the first model trains
+        load_subset(subset)
     ref = resolve_base(config.base)
     results = []
     for number, subset in enumerate(subsets, start=1):

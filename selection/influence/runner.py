@@ -27,7 +27,8 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from harness.core.errors import ConfigError, DiqError
+from harness.core.errors import ConfigError, DiqError, InputError
+from harness.core.fingerprint import looks_like_hub_id
 from harness.core.io import atomic_write, read_json, write_json
 from harness.core.records import PoolRecord
 from harness.core.render import RenderStyle
@@ -166,9 +167,11 @@ class Scorer:
 
 
 def scoring_model(config: ScoringConfig) -> str:
-    """The scoring model, which a study fills in from its base model when not given."""
+    """The scoring model (a study fills it in from its base model), checked to exist."""
     if config.model is None:
         raise ConfigError("no scoring model: give the model (in a study, train.base is used)")
+    if not Path(config.model).expanduser().exists() and not looks_like_hub_id(config.model):
+        raise InputError("scoring model not found: no such file or directory", path=config.model)
     return config.model
 
 
