@@ -138,11 +138,20 @@ class ScoringConfig(Section):
     ifd: bool = Field(True, description="also score IFD (one extra forward of the response alone)")
     checkpoint_every: int = Field(512, ge=1, description="scored records between checkpoints")
     less: LessConfig = Field(LessConfig(), description="options of method less")
+    project: int | None = Field(
+        None,
+        ge=1,
+        description="the paper's estimator instead of the exact score: per-sample gradients "
+        "projected to this many dimensions (the paper: 4096), dotted with the projected "
+        "validation gradient (null: exact)",
+    )
 
     @model_validator(mode="after")
     def _adapter_for_lora(self) -> ScoringConfig:
         if self.params == "lora" and self.adapter is None:
             raise FieldProblem("adapter", "params lora needs the PEFT adapter to score")
+        if self.project is not None and self.method == "less":
+            raise FieldProblem("project", "method less has its own projection (less.dim)")
         return self
 
     def identity(self) -> dict[str, Any]:

@@ -46,6 +46,7 @@ from selection.influence.jvp import jvp_scores
 from selection.influence.less import LessScorer
 from selection.influence.model import Precision, load_model, load_tokenizer
 from selection.influence.params import resolve_parameter_set
+from selection.influence.projected import ProjectedScorer
 from selection.influence.reference import per_sample_scores
 
 SCORE_COLUMNS = (
@@ -93,9 +94,14 @@ class Scorer:
             self.less = LessScorer(self.model, self.pset, batches, groups, config.less)
         else:
             self.gradient = self._validation_gradient(rank, world)
+        self.projected = (
+            ProjectedScorer(self.model, self.pset, self.gradient, config.project, config.less.seed)
+            if config.project is not None
+            else None
+        )
         self.contraction = (
             ReverseContraction(self.model, self.pset, self.gradient).__enter__()
-            if config.method == "fast"
+            if config.method == "fast" and self.projected is None
             else None
         )
 
@@ -133,7 +139,9 @@ class Scorer:
         """Score columns for a batch of encoded pool records."""
         batch = collate_records(examples, self.pad_id).to(self.precision.device)
         method = self.config.method
-        if method == "fast":
+        if self.projected is not None:
+            losses, influence = self.projected.scores(batch)
+        elif method == "fast":
             assert self.contraction is not None
             losses, influence = self.contraction.scores(batch)
         elif method == "jvp":

@@ -129,3 +129,19 @@ def test_less_method(tiny_checkpoint: Path, lora_adapter: Path, tmp_path: Path) 
     )
     frame = score_records(_job(config, tmp_path / "parts", "h"))
     assert frame["influence"].between(-1, 1).all() and frame["influence"].std() > 0
+
+
+def test_the_papers_projected_estimator_ranks_like_the_exact_score(
+    tiny_checkpoint: Path, reference: pd.DataFrame, tmp_path: Path
+) -> None:
+    """<P g_i, P G> with a 2,048-dimensional Rademacher projection approximates <g_i, G>."""
+    from scipy.stats import spearmanr
+
+    config = _config(tiny_checkpoint, params="attention", project=2048)
+    exact = score_records(_job(_config(tiny_checkpoint, params="attention"), tmp_path / "e"))
+    projected = score_records(_job(config, tmp_path / "p"))
+    assert projected["loss"].tolist() == pytest.approx(exact["loss"].tolist(), rel=1e-5)
+    rho = spearmanr(projected["influence"], exact["influence"]).statistic
+    assert rho > 0.9
+    scale = exact["influence"].abs().max()
+    assert (projected["influence"] - exact["influence"]).abs().max() < 0.5 * scale
