@@ -80,6 +80,9 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except DiqError as error:
             raise UserError(str(error)) from error
+        except click.UsageError as error:  # one line, like every other error
+            hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+            raise UserError(error.format_message() + hint) from error
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})

@@ -135,6 +135,7 @@ def test_study_checks_accept_what_the_study_produces(tmp_path: Path) -> None:
         {
             **MINIMAL,
             "select": select,
+            "train": {"base": "org/base-model"},
             "eval": {"models": ["base=org/model"]},
             "report": {"reference": "random-0.01", "primary": ["AvgS", "medqa/choice/accuracy"]},
         }
