@@ -45,7 +45,6 @@ logger = logging.getLogger(__name__)
 
 STAGES = ("select", "train", "eval", "judge", "review", "report")
 MANIFEST = "run_manifest.json"
-DEFAULT_RUBRICS = ("differential_diagnosis", "safety_check", "evidence_citation")
 
 
 @dataclass(frozen=True)
@@ -601,28 +600,36 @@ def run_judge_stage(run: Run) -> None:
 
 def run_review_stage(run: Run) -> None:
     """Blinded rater sheets from the judged open-ended answers."""
+    from harness.core.config import parse_section
     from reports.build import load_frames, resolve_inputs
-    from reports.review.export import ExportOptions, export_sheets
+    from reports.config import ReviewConfig, SettingError
+    from reports.review.export import export_sheets
 
     spec = run.config.review
     if not spec.enabled or not run.judge_logs.is_dir():
         logger.info("review: nothing to export")
         return
-    case_tasks = tuple(task.label or task.task for task in run.config.judge.tasks)
-    frames = load_frames(resolve_inputs([run.judge_logs], None), {}, None)
-    options = ExportOptions(
-        raters=tuple(spec.raters),
-        rubrics=DEFAULT_RUBRICS,
-        seed=run.config.seed,
-        calibration=spec.calibration,
-        per_item=spec.raters_per_item,
-        prompts=spec.items,
-        tasks=case_tasks,
-        format=spec.format,
+    case_tasks = [task.label or task.task for task in run.config.judge.tasks]
+    config = parse_section(
+        ReviewConfig,
+        {
+            "raters": list(spec.raters),
+            "seed": run.config.seed,
+            "calibration": spec.calibration,
+            "raters_per_item": spec.raters_per_item,
+            "prompts": spec.items,
+            "tasks": case_tasks,
+            "format": spec.format,
+        },
+        prefix="review",
     )
+    frames = load_frames(resolve_inputs([run.judge_logs], None), {}, None)
     _check_review_replaceable(run.review)
-    with atomic_directory(run.review) as staging:
-        export_sheets(frames, options, staging)
+    try:
+        with atomic_directory(run.review) as staging:
+            export_sheets(frames, config, staging)
+    except SettingError as error:
+        raise ConfigError(f"review.{error.field}: {error.message}") from None
 
 
 def _check_review_replaceable(review: Path) -> None:
@@ -643,26 +650,32 @@ def _check_review_replaceable(review: Path) -> None:
 
 def run_report_stage(run: Run) -> None:
     """The statistical comparison report over everything in the run directory."""
-    from reports.build import ReportOptions, build_report
-    from reports.compare import Settings
+    from harness.core.config import parse_section
+    from reports.build import build_report
+    from reports.config import ReportConfig, SettingError
 
     spec = run.config.report
     ratings = run.review / LEDGER_FILE
-    settings = Settings(
-        reference=spec.reference,
-        correction=spec.correction,
-        seed=run.config.seed,
-        resamples=spec.resamples,
-        confirmatory=tuple(spec.primary),
+    config = parse_section(
+        ReportConfig,
+        {
+            "reference": spec.reference,
+            "correction": spec.correction,
+            "seed": run.config.seed,
+            "resamples": spec.resamples,
+            "primary": list(spec.primary),
+            "labels": dict(spec.labels),
+            "title": f"{run.config.name}: DIQ study report"
+            + (" (SYNTHETIC DATA)" if pool_is_synthetic(run) else ""),
+        },
+        prefix="report",
     )
-    options = ReportOptions(
-        settings=settings,
-        labels=dict(spec.labels),
-        ratings=ratings if ratings.is_file() else None,
-        title=f"{run.config.name}: DIQ study report"
-        + (" (SYNTHETIC DATA)" if pool_is_synthetic(run) else ""),
-    )
-    build_report([run.root], run.report, options)
+    try:
+        build_report(
+            [run.root], run.report, config, ratings=ratings if ratings.is_file() else None
+        )
+    except SettingError as error:
+        raise ConfigError(f"report.{error.field}: {error.message}") from None
 
 
 def pool_is_synthetic(run: Run) -> bool:

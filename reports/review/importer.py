@@ -32,18 +32,11 @@ import pandas as pd
 
 from harness.core.errors import DiqError, InputError
 from harness.core.io import iter_jsonl, read_json, sha256_file, write_jsonl
-from reports.review.cells import text_hash
-from reports.review.sheets import (
-    FORMAT,
-    META,
-    UNSURE,
-    AxisRef,
-    FilledSheet,
-    columns,
-    read_csv,
-    read_label_studio,
-    read_xlsx,
-)
+from reports.review.cells import EXCEL_CELL_LIMIT, text_hash
+from reports.review.csvsheet import read_csv
+from reports.review.labelstudio import read_label_studio
+from reports.review.sheets import FORMAT, META, UNSURE, AxisRef, FilledSheet, columns
+from reports.review.xlsx import XlsxLimits, read_xlsx
 
 LEDGER_FIELDS = (
     "export_id", "sheet_id", "rater", "code", "task", "sample_id", "epoch", "label", "model",
@@ -138,7 +131,13 @@ def coerce_rating(value: Any) -> tuple[int | None, str | None, str | None]:
 def _read(path: Path, manifest: dict[str, Any], axes: list[AxisRef]) -> FilledSheet:
     show_reference = bool(manifest["show_reference"])
     if path.suffix == ".xlsx":
-        return read_xlsx(path, columns(axes, show_reference))
+        table = columns(axes, show_reference)
+        limits = XlsxLimits.for_export(
+            rows=max((len(entry["codes"]) for entry in manifest["sheets"].values()), default=0),
+            width=len(table),
+            text_chars=int(manifest.get("max_chars", EXCEL_CELL_LIMIT)),
+        )
+        return read_xlsx(path, table, limits)
     if path.suffix == ".csv":
         return read_csv(path, columns(axes, show_reference, with_sheet_id=True))
     if path.suffix == ".json":

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from harness.cli import main
 from reports import html as report_html
-from reports.build import ReportOptions, build_report
-from reports.compare import Settings
+from reports.build import build_report
+from reports.config import ReportConfig
 from tests.reports.conftest import ITEMS, PLANTED_SCRIPT
 from tests.reports.report_keys import P_VALUE_KEYS, check_p_keys
 
@@ -33,7 +33,7 @@ SECTIONS = (
     "provenance",
     "methods",
 )
-OPTIONS = ReportOptions(settings=Settings(reference="mockllm/random", resamples=999, seed=7))
+CONFIG = ReportConfig(reference="mockllm/random", resamples=999, seed=7)
 
 
 class Page(HTMLParser):
@@ -69,7 +69,7 @@ def built(
     scripted_logs: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("report") / "out"
-    return out, build_report([scripted_logs], out, OPTIONS)
+    return out, build_report([scripted_logs], out, CONFIG)
 
 
 def _parse(path: Path) -> Page:
@@ -194,7 +194,7 @@ def test_report_is_deterministic(
 ) -> None:
     out, _ = built
     again = tmp_path / "again"
-    build_report([scripted_logs], again, OPTIONS)
+    build_report([scripted_logs], again, CONFIG)
     assert (again / "report.json").read_bytes() == (out / "report.json").read_bytes()
     strip = re.compile(r"<footer>.*?</footer>", re.S)
     first = strip.sub("", (out / "index.html").read_text())
@@ -211,7 +211,7 @@ def test_large_payload_is_compressed_and_decodes(
     out, _ = built
     monkeypatch.setattr(report_html, "COMPRESS_ABOVE", 1000)
     small = tmp_path / "compressed"
-    build_report([scripted_logs], small, OPTIONS)
+    build_report([scripted_logs], small, CONFIG)
     text = (small / "index.html").read_text()
     match = re.search(
         r'<script type="application/json" id="report-samples" data-encoding="gzip\+base64">([^<]+)</script>',
@@ -303,7 +303,7 @@ def test_primary_family_is_holm_and_the_rest_bh(scripted_logs: Path, tmp_path: P
         ["report", str(scripted_logs), "--out", str(tmp_path / "x"), "--primary", "medqa,AvgZ"],
     )
     assert (
-        bad.exit_code == 2 and "--primary names no measure or aggregate: medqa, AvgZ" in bad.output
+        bad.exit_code == 2 and "--primary: names no measure or aggregate: medqa, AvgZ" in bad.output
     )
     assert not (tmp_path / "x").exists()
 

@@ -16,10 +16,11 @@ from click.testing import CliRunner
 
 from harness.cli import main
 from reports.build import load_frames, resolve_inputs
+from reports.config import ReviewConfig
 from reports.frames import Frames
 from reports.review.cells import EXCEL_CELL_LIMIT, csv_guard, csv_unguard, fit_cell
 from reports.review.design import assign, collect_responses
-from reports.review.export import ExportOptions, export_sheets
+from reports.review.export import export_sheets
 from reports.review.importer import (
     ReviewImportError,
     coerce_rating,
@@ -40,14 +41,15 @@ def frames(scripted_logs: Path) -> Frames:
 
 def _export(frames: Frames, out: Path, rubric: Path, **overrides: Any) -> dict[str, Any]:
     settings: dict[str, Any] = {
+        "raters": list(RATERS),
+        "rubrics": [str(rubric)],
         "seed": 3,
-        "calibration": 6,
-        "per_item": 2,
-        "tasks": ("medqa",),
+        "calibration": 2,
+        "raters_per_item": 2,
+        "tasks": ["medqa"],
         "prompts": 8,
     }
-    options = ExportOptions(raters=RATERS, rubrics=(str(rubric),), **(settings | overrides))
-    return export_sheets(frames, options, out)
+    return export_sheets(frames, ReviewConfig(**(settings | overrides)), out)
 
 
 def _fill_xlsx(path: Path, target: Path) -> None:
@@ -65,10 +67,13 @@ def _fill_xlsx(path: Path, target: Path) -> None:
 
 
 def test_design_overlap_blinding_and_order(frames: Frames) -> None:
-    responses = collect_responses(frames, tasks=("medqa",), prompts=10, seed=0)
-    assert len(responses) == 30 and len({r.uid for r in responses}) == 30
-    design = assign(responses, ["a", "b", "c", "d"], calibration=8, per_item=2, seed=0)
-    assert len(design.calibration) == 8
+    config = ReviewConfig(
+        raters=["a", "b", "c", "d"], tasks=["medqa"], prompts=20, calibration=4, seed=0
+    )
+    responses = collect_responses(frames, config)
+    assert len(responses) == 60 and len({r.uid for r in responses}) == 60
+    design = assign(responses, config)
+    assert len(design.calibration) == 4 * 3  # four prompts, with each model's answer
     counts: dict[str, int] = {}
     for codes in design.sheets.values():
         assert set(design.calibration) <= set(codes)
@@ -79,19 +84,56 @@ def test_design_overlap_blinding_and_order(frames: Frames) -> None:
     for a, b in itertools.combinations(design.sheets, 2):
         shared = set(design.sheets[a]) & set(design.sheets[b]) - set(design.calibration)
         assert shared, (a, b)
+    # a prompt's answers travel together: whoever rates one model's answer rates them all
+    prompt_of = {design.codes[r.uid]: (r.task, r.sample_id) for r in responses}
+    for codes in design.sheets.values():
+        prompts: dict[tuple[str, str], int] = {}
+        for code in codes:
+            prompts[prompt_of[code]] = prompts.get(prompt_of[code], 0) + 1
+        assert set(prompts.values()) == {3}
     orders = [
         tuple(c for c in codes if c in design.calibration) for codes in design.sheets.values()
     ]
     assert len(set(orders)) > 1  # each rater has an order of their own
     assert all(c.startswith("R") and len(c) == 7 for c in design.codes.values())
-    assert design == assign(responses, ["a", "b", "c", "d"], calibration=8, per_item=2, seed=0)
+    assert design == assign(responses, config)
     # calibration spans the models
     models = {r.label for r in responses if design.codes[r.uid] in design.calibration}
     assert len(models) == 3
 
 
+def test_review_config_names_the_field() -> None:
+    from pydantic import ValidationError
+
+    from harness.core.config import parse_section
+    from harness.core.errors import InputError
+    from reports.config import CLINICAL_RUBRICS
+
+    cases = [
+        ({"raters": ["ann"]}, "review.raters", "1 rater(s) for 2 raters per item"),
+        ({"raters": ["ann", "ben"], "raters_per_item": 3}, "review.raters", "2 rater(s) for 3"),
+        ({"raters": ["ann", "ann", "ben"]}, "review.raters", "duplicate rater ids: ann"),
+        ({"raters": ["ann", "../etc"]}, "review.raters", "'../etc'"),
+        ({"rubrics": []}, "review.rubrics", "name at least one rubric"),
+        ({"max_chars": 40_000}, "review.max_chars", "less than or equal to 32767"),
+        ({"raters_per_item": 1}, "review.raters_per_item", "greater than or equal to 2"),
+        ({"colour": "red"}, "review.colour", "unknown key"),
+    ]
+    for data, field, message in cases:
+        with pytest.raises(InputError) as caught:
+            parse_section(ReviewConfig, data, prefix="review")
+        assert caught.value.field == field and message in caught.value.message, str(caught.value)
+    with pytest.raises(ValidationError):
+        ReviewConfig(raters=["x"])
+    # the physicians' default rubrics are the judge's (held equal without importing Inspect there)
+    from rubrics.judge import DEFAULT_RUBRICS
+
+    assert CLINICAL_RUBRICS == DEFAULT_RUBRICS
+    assert ReviewConfig().rubrics == list(DEFAULT_RUBRICS)
+
+
 def test_xlsx_export_structure(frames: Frames, rubric_file: Path, tmp_path: Path) -> None:
-    manifest = _export(frames, tmp_path / "exp", rubric_file)
+    manifest = _export(frames, tmp_path / "exp", rubric_file, prompts=None)
     key = json.loads((tmp_path / "exp" / "key.json").read_text())
     manifest_text = (tmp_path / "exp" / "manifest.json").read_text()
     assert "mockllm" not in manifest_text  # the manifest does not unblind
@@ -120,25 +162,15 @@ def test_xlsx_export_structure(frames: Frames, rubric_file: Path, tmp_path: Path
     anchors = [c.value for c in book["Anchors"]["C"] if c.value]
     assert "expert" in anchors and "dangerous" in anchors
     assert "mockllm" not in "".join(str(c.value) for row in sheet.iter_rows() for c in row)
-    # model text is never a formula, whatever it starts with
-    formulas = [
-        c
-        for row in sheet.iter_rows()
-        for c in row
-        if isinstance(c.value, str) and c.value.startswith("=")
-    ]
-    assert all(c.data_type == "s" for c in formulas)
-    full = manifest["sheets"]
-    found = []
-    for rater in RATERS:
-        rows = openpyxl.load_workbook(tmp_path / "exp" / full[rater]["file"])["Ratings"].iter_rows(
-            min_row=2
-        )
-        found += [r[2].value for r in rows if r[2].value and r[2].value.startswith(FORMULA)]
-    assert found or not any(
-        e["sample_id"] == "medqa-007" and e["label"] == "mockllm/full"
-        for e in key["codes"].values()
-    )
+    # model text is never a formula, whatever it starts with: every prompt is exported, so
+    # the planted formula answer (medqa-007 of mockllm/full) is on some rater's sheet
+    formulas = []
+    for entry in manifest["sheets"].values():
+        table = openpyxl.load_workbook(tmp_path / "exp" / entry["file"])["Ratings"]
+        formulas += [
+            c for row in table.iter_rows() for c in row if str(c.value).startswith(FORMULA)
+        ]
+    assert formulas and all(c.data_type == "s" for c in formulas)
 
 
 def test_long_text_is_cut_with_a_companion(
@@ -489,7 +521,7 @@ def test_cli_export_and_report_with_ratings(
     result = CliRunner().invoke(
         main,
         ["review", "export", str(scripted_logs), "--rubric", str(rubric_file), "--raters", "ann,ben,cas",
-         "--task", "clinical_cases", "--calibration", "12", "--out", str(out), "--seed", "1"],
+         "--task", "clinical_cases", "--calibration", "4", "--out", str(out), "--seed", "1"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     returned = []
