@@ -178,8 +178,11 @@ def selection_section(run: RunDir, seed: int) -> dict[str, Any]:
             "influence": float(finite["influence"].median()),
         }
         rng = np.random.default_rng(seed)
-        for name in names or [None]:
-            members = finite["id"].isin(set(subsets[name])) if name else np.zeros(len(finite), bool)
+        panel_names: list[str | None] = [*names] or [None]  # no subsets: the pool alone
+        for panel in panel_names:
+            members = (
+                finite["id"].isin(set(subsets[panel])) if panel else np.zeros(len(finite), bool)
+            )
             inside = finite[members]
             outside = finite[~members]
             shown = [
@@ -190,7 +193,7 @@ def selection_section(run: RunDir, seed: int) -> dict[str, Any]:
             ]
             panels.append(
                 {
-                    "subset": name or "pool",
+                    "subset": panel or "pool",
                     "points": [
                         [float(r.difficulty), float(r.influence), flag]
                         for flag, frame in enumerate(shown)

@@ -23,6 +23,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -77,7 +78,7 @@ def rubric_axes(names: Sequence[str]) -> tuple[list[AxisRef], list[dict[str, str
     return axes, provenance
 
 
-def export_sheets(frames: Frames, config: ReviewConfig, out: Path) -> dict[str, object]:
+def export_sheets(frames: Frames, config: ReviewConfig, out: Path) -> dict[str, Any]:
     """Write sheets, manifest and key for a study into `out`; return the manifest."""
     if (out / MANIFEST_FILE).exists():
         raise ConfigError(

@@ -250,9 +250,11 @@ def _check_rows(
         code_cell = row.get("code")
         code = "" if code_cell is None or code_cell.value is None else str(code_cell.value).strip()
         where = code_cell.address if code_cell else "row"
-        for key, cell in row.items():
-            if key.startswith("extra:") and cell.value not in (None, ""):
-                problems.append(Problem(name, cell.address, "unexpected content outside the table"))
+        for key, extra in row.items():
+            if key.startswith("extra:") and extra.value not in (None, ""):
+                problems.append(
+                    Problem(name, extra.address, "unexpected content outside the table")
+                )
         if code not in stimuli:
             problems.append(Problem(name, where, f"unknown code {code!r}"))
             continue
@@ -274,13 +276,13 @@ def _check_rows(
         for field_name in STIMULI:
             if field_name == "reference" and not manifest["show_reference"]:
                 continue
-            cell = row.get(field_name)
-            text = "" if cell is None or cell.value is None else str(cell.value)
+            stimulus = row.get(field_name)
+            text = "" if stimulus is None or stimulus.value is None else str(stimulus.value)
             if text_hash(text) != stimuli[code][field_name]:
                 problems.append(
                     Problem(
                         name,
-                        cell.address if cell else where,
+                        stimulus.address if stimulus else where,
                         f"protected {field_name} text of {code} was edited",
                     )
                 )
@@ -297,20 +299,22 @@ def _check_rows(
                 )
             )
         for axis in axes:
-            cell = row.get(f"rating:{axis.axis}")
-            if cell is None:
+            rating = row.get(f"rating:{axis.axis}")
+            if rating is None:
                 problems.append(Problem(name, where, f"{code}: no {axis.title} rating"))
                 continue
-            if cell.formula:
+            if rating.formula:
                 problems.append(
                     Problem(
-                        name, cell.address, f"{code}: a formula is not a rating ({cell.value!r})"
+                        name,
+                        rating.address,
+                        f"{code}: a formula is not a rating ({rating.value!r})",
                     )
                 )
                 continue
-            value, missing, error = coerce_rating(cell.value)
+            value, missing, error = coerce_rating(rating.value)
             if error:
-                problems.append(Problem(name, cell.address, f"{code}: {axis.title}: {error}"))
+                problems.append(Problem(name, rating.address, f"{code}: {axis.title}: {error}"))
                 continue
             found.append((code, axis.axis, value, missing, comment))
     for code in assigned:

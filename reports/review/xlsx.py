@@ -97,8 +97,8 @@ def write_xlsx(spec: SheetSpec, path: Path) -> None:
     guide.protection.sheet = True
 
     anchors = book.create_sheet(ANCHORS)
-    for column, width in zip("ABC", (28, 8, 100), strict=True):
-        anchors.column_dimensions[column].width = width
+    for letter, width in zip("ABC", (28, 8, 100), strict=True):
+        anchors.column_dimensions[letter].width = width
     row = 1
     for axis in spec.axes:
         _text_cell(anchors, row, 1, axis.title).font = Font(bold=True, size=12)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 import math
 import re
@@ -92,6 +93,18 @@ def test_report_has_every_section_and_no_network(built: tuple[Path, dict[str, An
     # exactly three scripts: the metadata, the samples (JSON, not executable) and the app
     assert [s.get("type") for s in page.scripts] == ["application/json", "application/json", None]
     assert page.tags.count("svg") >= 5
+
+
+def test_only_the_report_script_may_run(built: tuple[Path, dict[str, Any]]) -> None:
+    """The CSP allows one inline script, by the hash of its text as rendered."""
+    out, _ = built
+    text = (out / "index.html").read_text(encoding="utf-8")
+    csp = _parse(out / "index.html").csp
+    assert csp is not None and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    [script] = re.findall(r"<script>(.*?)</script>", text, re.S)
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    assert f"script-src 'sha256-{digest}';" in csp
+    assert script == report_html.asset("report.js")
 
 
 def test_planted_script_is_escaped(built: tuple[Path, dict[str, Any]]) -> None:
@@ -334,6 +347,11 @@ def test_run_directory_adds_selection(scripted_logs: Path, tmp_path: Path) -> No
         (run / "subsets" / f"{name}.manifest.json").write_text(
             json.dumps({"strategy": name.split("-")[0], "ratio": 0.1})
         )
+    methods = [
+        {"topic": "Decontamination", "text": "8-gram overlap >= 0.5 against the paper suite: 3 removed."},
+        {"topic": "Influence", "text": "Exact per-sample gradients, <b>no projection</b>."},
+    ]  # fmt: skip
+    (run / "select_manifest.json").write_text(json.dumps({"stages": {}, "methods": methods}))
     result = CliRunner().invoke(main, ["report", str(run), "--resamples", "199"])
     assert result.exit_code == 0, result.output
     data = json.loads((run / "report" / "report.json").read_text())
@@ -343,6 +361,19 @@ def test_run_directory_adds_selection(scripted_logs: Path, tmp_path: Path) -> No
     assert overlap[("diq-0.1", "random-0.1")] == 25
     page = _parse(run / "report" / "index.html")
     assert "selection" in page.ids
+    # the Methods section says what selection did, as its manifest records it, escaped
+    assert data["methods"]["selection"] == methods
+    html_text = (run / "report" / "index.html").read_text(encoding="utf-8")
+    assert "8-gram overlap &gt;= 0.5 against the paper suite: 3 removed." in html_text
+    assert "&lt;b&gt;no projection&lt;/b&gt;" in html_text
+    topics = [m["topic"] for m in data["methods"]["statistics"]]
+    assert topics[:3] == ["Items", "Means", "Paired differences"]
+    # a malformed methods entry is located, and no report is written
+    (run / "select_manifest.json").write_text(json.dumps({"methods": [{"topic": "x"}]}))
+    shutil.rmtree(run / "report")
+    result = CliRunner().invoke(main, ["report", str(run), "--resamples", "199"])
+    assert result.exit_code == 2 and "field 'methods[0].text'" in result.output
+    assert not (run / "report").exists()
 
 
 def test_bad_inputs_are_located(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import csv
 import itertools
 import json
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli import main
+from harness.core.errors import InputError
 from reports.build import load_frames, resolve_inputs
 from reports.config import ReviewConfig
 from reports.frames import Frames
@@ -100,36 +102,6 @@ def test_design_overlap_blinding_and_order(frames: Frames) -> None:
     # calibration spans the models
     models = {r.label for r in responses if design.codes[r.uid] in design.calibration}
     assert len(models) == 3
-
-
-def test_review_config_names_the_field() -> None:
-    from pydantic import ValidationError
-
-    from harness.core.config import parse_section
-    from harness.core.errors import InputError
-    from reports.config import CLINICAL_RUBRICS
-
-    cases = [
-        ({"raters": ["ann"]}, "review.raters", "1 rater(s) for 2 raters per item"),
-        ({"raters": ["ann", "ben"], "raters_per_item": 3}, "review.raters", "2 rater(s) for 3"),
-        ({"raters": ["ann", "ann", "ben"]}, "review.raters", "duplicate rater ids: ann"),
-        ({"raters": ["ann", "../etc"]}, "review.raters", "'../etc'"),
-        ({"rubrics": []}, "review.rubrics", "name at least one rubric"),
-        ({"max_chars": 40_000}, "review.max_chars", "less than or equal to 32767"),
-        ({"raters_per_item": 1}, "review.raters_per_item", "greater than or equal to 2"),
-        ({"colour": "red"}, "review.colour", "unknown key"),
-    ]
-    for data, field, message in cases:
-        with pytest.raises(InputError) as caught:
-            parse_section(ReviewConfig, data, prefix="review")
-        assert caught.value.field == field and message in caught.value.message, str(caught.value)
-    with pytest.raises(ValidationError):
-        ReviewConfig(raters=["x"])
-    # the physicians' default rubrics are the judge's (held equal without importing Inspect there)
-    from rubrics.judge import DEFAULT_RUBRICS
-
-    assert CLINICAL_RUBRICS == DEFAULT_RUBRICS
-    assert ReviewConfig().rubrics == list(DEFAULT_RUBRICS)
 
 
 def test_xlsx_export_structure(frames: Frames, rubric_file: Path, tmp_path: Path) -> None:
@@ -570,3 +542,85 @@ def test_cli_export_and_report_with_ratings(
         ],
     )
     assert again.exit_code == 2 and "already holds an export" in again.output
+
+
+def test_csv_keeps_a_carriage_return_at_the_start_of_a_text(
+    frames: Frames, rubric_file: Path, tmp_path: Path
+) -> None:
+    """A response starting with '\\r' comes back unchanged (it was refused as "edited")."""
+    edited = copy.deepcopy(frames)
+    record = next(
+        i.record for i in edited.logs if i.record.task == "medqa" and i.label == "mockllm/diq"
+    )
+    for sample in record.samples:
+        sample.output = f"\r{sample.output}\rend"
+    manifest = _export(edited, tmp_path / "exp", rubric_file, format="csv")
+    returned = []
+    for rater in RATERS:
+        with (tmp_path / "exp" / "raters" / f"{rater}.csv").open(
+            encoding="utf-8-sig", newline=""
+        ) as handle:
+            records = list(csv.reader(handle))
+        assert any(record[3].startswith("'\r") for record in records[1:])
+        for record in records[1:]:
+            record[-3:] = ["4", "3", "ok"]
+        target = tmp_path / f"{rater}.csv"
+        with target.open("w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle).writerows(records)
+        returned.append(target)
+    rows = import_sheets(tmp_path / "exp", returned, tmp_path / "ledger.jsonl")
+    assert len(rows) == 2 * sum(len(e["codes"]) for e in manifest["sheets"].values())
+
+
+def _with_ratings_table(source: Path, target: Path, table: bytes) -> None:
+    """A copy of a workbook whose ratings sheet (the third) is replaced by `table`."""
+    with (
+        zipfile.ZipFile(source) as original,
+        zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy_,
+    ):
+        for member in original.infolist():
+            data = original.read(member.filename)
+            if member.filename == "xl/worksheets/sheet3.xml":
+                data = table
+            copy_.writestr(member.filename, data, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def test_a_workbook_bomb_is_refused_before_it_is_parsed(
+    frames: Frames, rubric_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few hundred KB that unzip to 30 MB of cells, and a smaller one with too many cells:
+    each is one located error, found from the zip's directory and a streaming count."""
+    _export(frames, tmp_path / "exp", rubric_file)
+    source = tmp_path / "exp" / "raters" / "ann.xlsx"
+    namespace = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+
+    def table(cells: int) -> bytes:
+        return (
+            namespace
+            + b'<sheetData><row r="2">'
+            + b'<c r="A2"/>' * cells
+            + b"</row></sheetData></worksheet>"
+        )
+
+    big, many = tmp_path / "big" / "ann.xlsx", tmp_path / "many" / "ann.xlsx"
+    big.parent.mkdir()
+    many.parent.mkdir()
+    _with_ratings_table(source, big, table(2_750_000))
+    _with_ratings_table(source, many, table(200_000))
+    assert big.stat().st_size < 400_000
+    assert sum(i.file_size for i in zipfile.ZipFile(big).infolist()) > 30_000_000
+    import openpyxl as library
+
+    def never(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the workbook was parsed")
+
+    monkeypatch.setattr(library, "load_workbook", never)
+    ledger = tmp_path / "ledger.jsonl"
+    for path, message in ((big, "unzips to 30."), (many, "holds more than")):
+        with pytest.raises(InputError) as caught:
+            import_sheets(tmp_path / "exp", [path], ledger)
+        assert caught.value.path == str(path) and message in str(caught.value)
+        result = CliRunner().invoke(main, ["review", "import", str(tmp_path / "exp"), str(path)])
+        assert result.exit_code == 2 and str(path) in result.output
+        assert len(result.output.strip().splitlines()) == 1
+    assert not ledger.exists()
