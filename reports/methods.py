@@ -29,7 +29,7 @@ def statistical_methods(
             "Each model's epochs are averaged per item first; every interval and test is over "
             'items (Miller 2024, "Adding Error Bars to Evals")'
             + (
-                f", with items that share a case (sample metadata `{cluster}`) resampled and "
+                f", with items that share a case (sample metadata field '{cluster}') resampled and "
                 "permuted as whole clusters and clustered standard errors."
                 if cluster
                 else "; items are independent units (no cluster key)."
