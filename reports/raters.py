@@ -30,6 +30,7 @@ from reports import stats
 from reports.families import adjust, describe
 from reports.frames import Frames
 from reports.pairing import derive_seed
+from reports.review.ledger import read_ledger
 from reports.scores import RATING_SCALE
 
 RATINGS_FAMILY = "physician ratings"
@@ -134,8 +135,6 @@ def agreement_section(
     correction: stats.Correction,
 ) -> dict[str, Any]:
     """Physician agreement per axis, judge-vs-physician agreement, means and model comparisons."""
-    from reports.review.importer import read_ledger
-
     ledger = read_ledger(ledger_path)
     label_of = {info.record.eval_id: info.label for info in frames.logs}
     ledger["model_label"] = [

@@ -199,7 +199,8 @@ def import_(
       diq review import runs/demo/review returned/alice.xlsx returned/bob.xlsx
     """
     from reports.review import LEDGER_FILE
-    from reports.review.importer import import_sheets, precomputed_scores, read_ledger
+    from reports.review.importer import import_sheets
+    from reports.review.ledger import precomputed_scores, read_ledger
 
     ledger = ledger or export_dir / LEDGER_FILE
     rows = import_sheets(export_dir, files, ledger)

@@ -671,9 +671,7 @@ def run_report_stage(run: Run) -> None:
         prefix="report",
     )
     try:
-        build_report(
-            [run.root], run.report, config, ratings=ratings if ratings.is_file() else None
-        )
+        build_report([run.root], run.report, config, ratings=ratings if ratings.is_file() else None)
     except SettingError as error:
         raise ConfigError(f"report.{error.field}: {error.message}") from None
 

@@ -23,13 +23,8 @@ from reports.frames import Frames
 from reports.review.cells import EXCEL_CELL_LIMIT, csv_guard, csv_unguard, fit_cell
 from reports.review.design import assign, collect_responses
 from reports.review.export import export_sheets
-from reports.review.importer import (
-    ReviewImportError,
-    coerce_rating,
-    import_sheets,
-    precomputed_scores,
-    read_ledger,
-)
+from reports.review.importer import ReviewImportError, coerce_rating, import_sheets
+from reports.review.ledger import precomputed_scores, read_ledger
 from tests.reports.conftest import FORMULA, PLANTED_SCRIPT
 from tests.reports.report_keys import P_VALUE_KEYS, check_p_keys
 
