@@ -78,6 +78,10 @@ class Throughput:
         return self.tokens / self.seconds
 
 
+# the trainer is handed the model object; no base is loaded from disk
+IN_MEMORY = "(in memory)"
+
+
 def synthetic_records(count: int, words: int, seed: int = 0) -> list[PoolRecord]:
     """Records of about `words` words each, deterministic."""
     generator = torch.Generator().manual_seed(seed)
@@ -129,7 +133,7 @@ def time_trainer(
     with tempfile.TemporaryDirectory() as work:
         args = sft_config(config, Path(work), max_length=config.max_length, progress=False)
         trainer = build_trainer(
-            model, tokenizer, to_dataset(records, config.style()), config, args, callbacks=[timer]
+            model, tokenizer, to_dataset(records, config.render), config, args, callbacks=[timer]
         )
         batches = [
             batch for batch, _ in zip(trainer.get_train_dataloader(), range(8), strict=False)
@@ -179,6 +183,7 @@ def cpu_benchmark(args: argparse.Namespace) -> None:
     print(f"{'mode':5s} {'trainer tok/s':>22s} {'plain tok/s':>22s} {'trainer/plain':>14s}")
     for full in (False, True):
         config = TrainConfig(
+            base=IN_MEMORY,
             full=full,
             max_steps=args.warmup + args.steps,
             per_device_batch_size=args.batch_size,
@@ -259,6 +264,7 @@ def gpu_benchmark(args: argparse.Namespace) -> None:
     model = gpu_model(tokenizer)
     parameters = matmul_parameters(model)
     config = TrainConfig(
+        base=IN_MEMORY,
         max_steps=args.warmup + args.steps,
         per_device_batch_size=args.batch_size,
         gradient_accumulation_steps=1,

@@ -34,7 +34,13 @@ from rubrics.metrics import (
 )
 from rubrics.panel import Panel, Question, Verdict, pairwise_agreement
 from rubrics.prompts import healthbench_prompt, healthbench_template_sha256
-from rubrics.scoring import NAN, healthbench_score
+from rubrics.scoring import (
+    EXAMPLE_TAG_KINDS,
+    NAN,
+    RUBRIC_TAG_KINDS,
+    healthbench_score,
+    tag_key,
+)
 from rubrics.verdicts import AnswerSpec
 
 # simple-evals grades with OPENAI_SYSTEM_MESSAGE_API as the grader's system message
@@ -52,24 +58,28 @@ def rubric_item_text(item: dict[str, Any]) -> str:
 def category_scores(
     example_tags: Sequence[str], items: Sequence[dict[str, Any]], met: Sequence[bool | None]
 ) -> dict[str, float]:
-    """Per-sample HealthBench breakdowns.
+    """Per-sample HealthBench breakdowns, keyed `<kind>_<name>` (simple-evals' tag scores).
 
-    `theme_<name>` (from the record's `theme:` tags) is the sample's overall score;
-    `axis_<name>` (from the items' `axis:` tags) is the score over the items with that
-    tag, present only when they carry positive points (as simple-evals).
+    Each of the record's `theme:` and `physician_agreed_category:` tags gets the sample's
+    overall score; each `axis:`, `level:` and `cluster:` tag of the rubric items gets the
+    score over the items with that tag, present only when they carry positive points (as
+    simple-evals). Tags of other kinds are not scored.
     """
     points = [float(item["points"]) for item in items]
     overall = healthbench_score(points, met)
     scores: dict[str, float] = {}
     for tag in example_tags:
-        if tag.startswith("theme:") and overall is not None:
-            scores[f"theme_{tag.removeprefix('theme:')}"] = overall
-    axes = sorted({t for item in items for t in item.get("tags", []) if t.startswith("axis:")})
-    for tag in axes:
+        key = tag_key(tag, EXAMPLE_TAG_KINDS)
+        if key and overall is not None:
+            scores[key] = overall
+    keys = {
+        t: k for item in items for t in item.get("tags", []) if (k := tag_key(t, RUBRIC_TAG_KINDS))
+    }
+    for tag, key in sorted(keys.items()):
         chosen = [i for i, item in enumerate(items) if tag in item.get("tags", [])]
         score = healthbench_score([points[i] for i in chosen], [met[i] for i in chosen])
         if score is not None:
-            scores[f"axis_{tag.removeprefix('axis:')}"] = score
+            scores[key] = score
     return scores
 
 

@@ -18,11 +18,11 @@ from inspect_ai.scorer import Metric, SampleScore, metric
 from scipy.stats import spearmanr
 
 from rubrics.agreement import fleiss_kappa, macro_f1, pairwise_rater_metrics
-from rubrics.scoring import is_number
+from rubrics.scoring import EXAMPLE_TAG_KINDS, RUBRIC_TAG_KINDS, is_number
 
 RATING_SUFFIX = "_rating"
 EXPECTED_SUFFIX = "_expected"  # logprobs mode: the same score from the judges' probabilities
-CATEGORY_PREFIXES = ("axis_", "theme_")
+CATEGORY_PREFIXES = tuple(f"{kind}_" for kind in (*EXAMPLE_TAG_KINDS, *RUBRIC_TAG_KINDS))
 
 
 def _values(scores: list[SampleScore]) -> list[dict[str, object]]:
@@ -162,8 +162,9 @@ def healthbench_metrics(bootstrap_samples: int = 1000, seed: int = 0) -> Metric:
     `healthbench_score` is the mean of the sample scores clipped to [0, 1];
     `bootstrap_std` the standard deviation of the clipped means of bootstrap resamples
     (simple-evals' statistic, here seeded); `ci_lower` / `ci_upper` their 2.5 and 97.5
-    percentiles. Every `axis_*` and `theme_*` key gets the same treatment over the
-    samples that have it (`<key>`, `<key>_bootstrap_std`, `<key>_n`).
+    percentiles. Every tag breakdown (`theme_*`, `physician_agreed_category_*`, `axis_*`,
+    `level_*`, `cluster_*`; see `rubrics.healthbench.category_scores`) gets the same
+    treatment over the samples that have it (`<key>`, `<key>_bootstrap_std`, `<key>_n`).
     """
 
     def compute(scores: list[SampleScore]) -> dict[str, float]:
@@ -221,7 +222,7 @@ def physician_agreement() -> Metric:
             if not isinstance(value, dict) or not is_number(value.get("model_met")):
                 continue
             labels = [bool(label) for label in metadata["binary_labels"]]
-            own.append(float(value["model_met"]) >= 0.5)  # type: ignore[arg-type]
+            own.append(float(value["model_met"]) >= 0.5)
             others.append(labels)
             majority.append(sum(labels) * 2 > len(labels))
             physicians = metadata.get("anonymized_physician_ids") or [

@@ -58,7 +58,7 @@ def verdict(prompt: str) -> dict[str, Any]:
     section = dict(SECTION.findall(prompt))
     expected = _expected(section)
     graded = _final_answer(section, section.get("RESPONSE", ""))
-    named = bool(expected) and _normal(expected) in _normal(graded)
+    named = bool(expected and _normal(expected) in _normal(graded))
     explanation = (
         f"Reference grader (a rule, not a clinical judge): the text "
         f"{'names' if named else 'does not name'} the expected diagnosis {expected!r}."

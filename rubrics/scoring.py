@@ -17,6 +17,11 @@ from rubrics.schema import Criterion
 from rubrics.verdicts import NOT_APPLICABLE, Vote
 
 NAN = float("nan")
+# HealthBench's tag kinds, as simple-evals reports them: a record's tags (`theme:`,
+# `physician_agreed_category:`) score the whole sample; a rubric item's tags (`axis:`,
+# `level:` example|cluster, `cluster:`) score the items that carry them.
+EXAMPLE_TAG_KINDS = ("theme", "physician_agreed_category")
+RUBRIC_TAG_KINDS = ("axis", "level", "cluster")
 
 
 def earned(criterion: Criterion, vote: Vote) -> float:
@@ -109,6 +114,12 @@ def healthbench_score(points: Sequence[float], met: Sequence[bool | None]) -> fl
     if any(m is None for m in met):
         return NAN
     return sum(p for p, m in zip(points, met, strict=True) if m) / positive
+
+
+def tag_key(tag: str, kinds: Sequence[str]) -> str | None:
+    """The score key of a HealthBench tag of one of `kinds` (`axis:accuracy` -> `axis_accuracy`)."""
+    kind, sep, name = tag.partition(":")
+    return f"{kind}_{name}" if sep and kind in kinds else None
 
 
 def is_number(value: object) -> bool:

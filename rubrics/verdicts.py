@@ -12,12 +12,12 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from inspect_ai.model import ModelOutput
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-NOT_APPLICABLE = "na"
+NOT_APPLICABLE: Final = "na"
 Vote = bool | int | Literal["na"]
 
 

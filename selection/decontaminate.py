@@ -35,8 +35,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import Field, model_validator
 
-from harness.core.errors import ConfigError
+from harness.core.config import FieldProblem, Section
 from harness.core.records import PoolRecord
 from selection.text import ngrams, normalize, words
 
@@ -56,28 +57,31 @@ class EvalText:
     text: str
 
 
-@dataclass(frozen=True)
-class DecontaminationConfig:
-    """Thresholds; `near_duplicate_threshold=None` turns deduplication off."""
+class DecontaminationConfig(Section):
+    """Remove pool records that match evaluation questions, and near-duplicates in the pool."""
 
-    ngram: int = 8
-    ngram_threshold: float = 0.5
-    min_shared: int = 3
-    boilerplate_fraction: float = 0.05
-    near_duplicate_threshold: float | None = 0.8
-    shingle: int = 5
-    permutations: int = 128
-    bands: int = 16
-    seed: int = 0
+    enabled: bool = Field(True, description="remove pool records matching any evaluation text")
+    ngram: int = Field(8, ge=1, description="word n-gram length of the overlap test")
+    ngram_threshold: float = Field(
+        0.5, gt=0, le=1, description="share of the shorter text's n-grams found in the other"
+    )
+    min_shared: int = Field(3, ge=1, description="n-grams two texts must share at least")
+    boilerplate_fraction: float = Field(
+        0.05, gt=0, le=1, description="n-grams in more evaluation texts than this are ignored"
+    )
+    near_duplicate_threshold: float | None = Field(
+        0.8, gt=0, le=1, description="MinHash Jaccard for near-duplicates in the pool (null: off)"
+    )
+    shingle: int = Field(5, ge=1, description="word shingle length for near-duplicates")
+    permutations: int = Field(128, ge=1, description="MinHash permutations")
+    bands: int = Field(16, ge=1, description="LSH bands (permutations must be a multiple)")
+    seed: int = Field(0, description="seed of the MinHash permutations")
 
-    def __post_init__(self) -> None:
-        if self.ngram < 1 or not 0 < self.ngram_threshold <= 1 or self.min_shared < 1:
-            raise ConfigError("--ngram must be >= 1 and --ngram-threshold in (0, 1]")
-        threshold = self.near_duplicate_threshold
-        if threshold is not None and not 0 < threshold <= 1:
-            raise ConfigError("--near-dup-threshold must be in (0, 1] (or 0 to turn it off)")
+    @model_validator(mode="after")
+    def _bands_divide(self) -> DecontaminationConfig:
         if self.permutations % self.bands:
-            raise ConfigError("MinHash permutations must be a multiple of the band count")
+            raise FieldProblem("bands", "MinHash permutations must be a multiple of the band count")
+        return self
 
 
 @dataclass(frozen=True)
@@ -314,7 +318,7 @@ def _report(
     for removal in removals:
         by_reason[removal.reason][removal.match_source] += 1
     return {
-        "config": asdict(config),
+        "config": config.model_dump(mode="json"),
         "pool_records": len(records),
         "eval_texts": len(texts),
         "eval_sources": dict(sorted(Counter(t.source for t in texts).items())),

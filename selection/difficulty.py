@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,30 +31,11 @@ import pandas as pd
 from harness.core.errors import ConfigError, InputError
 from harness.core.io import atomic_directory, iter_jsonl, read_json, write_json
 from harness.core.records import PoolRecord
-from selection.options import AXES, DEFAULT_ENCODER, DIFFICULTY_TEXTS
+from selection.config import ClassifierTraining
+from selection.options import AXES
 
 LEVELS = 5
 CLASSIFIER_FILE = "difficulty_classifier.json"
-PROXY_COLUMNS = {"ifd": "ifd", "loss": "loss", "length": "reasoning_tokens"}
-
-
-@dataclass(frozen=True)
-class ClassifierConfig:
-    """Fine-tuning options for the Likert classifier."""
-
-    encoder: str = DEFAULT_ENCODER
-    epochs: int = 3
-    learning_rate: float = 3e-5
-    batch_size: int = 16
-    max_length: int = 512
-    text: str = "question"
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.text not in DIFFICULTY_TEXTS:
-            raise ConfigError("--difficulty-text must be 'question' or 'question+reasoning'")
-        if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0:
-            raise ConfigError("classifier epochs and batch size must be >= 1, learning rate > 0")
 
 
 def classifier_text(record: PoolRecord, mode: str) -> str:
@@ -140,7 +120,7 @@ def _device(name: str = "auto") -> Any:
 def train_classifier(
     texts: Sequence[str],
     labels: Sequence[dict[str, int]],
-    config: ClassifierConfig,
+    config: ClassifierTraining,
     out_dir: str | Path,
     *,
     progress: bool = True,
@@ -203,7 +183,7 @@ def train_classifier(
             {
                 "axes": list(AXES),
                 "levels": LEVELS,
-                "config": asdict(config),
+                "config": config.model_dump(mode="json"),
                 "train_examples": len(texts),
                 "labelled_per_axis": labelled_per_axis(labels),
                 "final_loss": losses[-1],

@@ -22,12 +22,12 @@ runs and file orderings.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from harness.core.errors import ConfigError, InputError
+from harness.core.fingerprint import looks_like_hub_id
 from harness.core.io import iter_jsonl, read_json
 from harness.core.records import PoolRecord, note_unique_id
 from selection.options import POOL_FORMATS
@@ -36,7 +36,6 @@ RECORD_FIELDS = ("id", "question", "reasoning", "response", "source")
 FIELD_ALIASES = {"q": "question", "r": "reasoning", "cot": "reasoning", "a": "response"}
 LETTERS = "ABCDEFGHIJ"
 MEDMCQA_OPTIONS = ("opa", "opb", "opc", "opd")
-_HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
 
 
 def parse_field_map(text: str | None) -> dict[str, str]:
@@ -182,16 +181,6 @@ def mapped_record(
     )
 
 
-def looks_like_hub_id(source: str | Path) -> bool:
-    """`owner/name` that is not an existing path and has no data-file suffix."""
-    text = str(source)
-    return (
-        not Path(text).exists()
-        and _HUB_ID.fullmatch(text) is not None
-        and Path(text).suffix.lower() not in (".json", ".jsonl", ".parquet")
-    )
-
-
 def detect_schema(row: Mapping[str, Any], where: dict[str, Any]) -> str:
     """`normalized`, `medical-o1` or `medmcqa`, from a row's keys."""
     if "Question" in row and "Response" in row:
@@ -234,8 +223,8 @@ def _rows_from_file(path: Path) -> Iterator[tuple[int | None, dict[str, Any]]]:
 
 
 def _first_character(path: Path) -> str:
-    """The first non-whitespace character of a text file ('' when blank)."""
-    with path.open(encoding="utf-8") as handle:
+    """The first non-whitespace character of a text file ('' when blank; a BOM is skipped)."""
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:
         while chunk := handle.read(4096):
             stripped = chunk.lstrip()
             if stripped:

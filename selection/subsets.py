@@ -74,11 +74,14 @@ def write_subset(
     write_records(directory / f"{name}.jsonl", (records[i] for i in selection.ids))
     labels = quadrants(scores, split)
     by_id = dict(zip(scores["id"], labels, strict=True))
+    notes = list(selection.notes)
+    if budget.count is not None and budget.count > len(scores):
+        notes.append(f"{budget.count} records asked for; the pool holds {len(scores)}")
     manifest = {
         "name": name,
         "strategy": selection.strategy,
         "budget": budget.to_dict(),
-        "requested": selection.requested,
+        "requested": budget.count if budget.count is not None else selection.requested,
         "selected": len(selection.ids),
         "pool_size": len(scores),
         "seed": seed,
@@ -88,7 +91,7 @@ def write_subset(
             "pool": quadrant_counts(list(labels)),
         },
         "ids_sha256": sha256_json(selection.ids),
-        "notes": selection.notes,
+        "notes": notes,
         **provenance,
     }
     write_json(directory / f"{name}.manifest.json", manifest)

@@ -14,12 +14,14 @@ The rule, for letters, numbers and dates alike:
    is (A), no, the answer is (D)" gives D): reasoning often revisits options. A statement
    runs until the next statement begins, or the end of its line (prose: of its sentence).
 3. A statement that names no option ("the answer is clear") is skipped. One that names two
-   options ("A or B"), only rules one out ("not A"), or names a letter outside the options
-   is decisive: the answer is *unparsed*.
+   options ("A or B"), only rules one out ("not A", "D is incorrect"), or names a letter
+   outside the options is decisive: the answer is *unparsed*. A ruled-out option is never
+   the answer ("Answer: D is incorrect, so the answer is A" gives A).
 4. Without any statement naming an option, a bare letter on the last line is the answer.
 
 A leading option letter is the answer even when a reason follows ("B because A is
-wrong"); the pronoun "I" ("I think B") is never read as option I. An unparsed answer is
+wrong"); a letter that starts a word is no option ("The answer is A, B-cell lymphoma"
+gives A); the pronoun "I" ("I think B") is never read as option I. An unparsed answer is
 marked incorrect by the scorer with reason `invalid_response_format`, so format failures
 can be counted apart from wrong answers.
 """
@@ -59,8 +61,11 @@ PRONOUN_I = re.compile(
     r"mentioned|noted|stated|explained|argued|chose|choose|pick|picked|select|selected|"
     r"go|went|lean|prefer|suspect|suppose|mean|meant|conclude|concluded|see|need)\b)"
 )
+# An option ruled out, before it ("not A") or after it ("D is incorrect").
 NEGATED = re.compile(
-    r"\b(?:not|isn't|is\s+not|rather\s+than|instead\s+of|except)\s+(?:option\s+|choice\s+)?\(?[A-Za-z]\)?(?![A-Za-z])",
+    r"\b(?:not|isn't|is\s+not|rather\s+than|instead\s+of|except)\s+(?:option\s+|choice\s+)?\(?[A-Za-z]\)?(?![A-Za-z])"
+    r"|(?<![A-Za-z'’])(?:(?:option|choice)\s+)?\(?[A-Za-z]\)?\s+(?:is|was)\s+"
+    r"(?:incorrect|wrong|false|ruled\s+out|not\s+(?:correct|right|true|the\s+answer))\b",
     re.IGNORECASE,
 )
 UPPER_LETTER = re.compile(r"(?<![A-Za-z'’])\(?([A-Z])\)?(?![A-Za-z'’]|-\w)")
@@ -71,8 +76,9 @@ LEADING = re.compile(
 STANDALONE = re.compile(r"^\s*(?:[.:]|[-–—]\s|$)")
 WORD_GOES_ON = re.compile(r"^(?:[A-Za-z'’]|-\w)")
 BARE_LETTER_LINE = re.compile(r"^(?:option\s+)?\(?([A-Z])\)?(?:[.):]\s*.*)?$", re.IGNORECASE)
+# Two letters joined; the second is no letter when a word goes on ("A, B-cell lymphoma").
 JOINED_LETTERS = re.compile(
-    r"(?<![A-Za-z])\(?[A-Z]\)?\s*(?:,|/|&|\bor\b|\band\b)\s*\(?[A-Z]\)?(?![A-Za-z])"
+    r"(?<![A-Za-z])\(?[A-Z]\)?\s*(?:,|/|&|\bor\b|\band\b)\s*\(?[A-Z]\)?(?![A-Za-z'’]|-\w)"
 )
 
 TWO_OPTIONS = "names more than one option"

@@ -10,8 +10,10 @@ judge bound to the `grader` role (`--model-role grader=MODEL`; required).
 Questions that only make sense with their options ("all of the following EXCEPT",
 "which statement is true") are left out unless `-T keep_option_dependent=true`.
 Sample ids are `<benchmark>:<upstream id>` (e.g. `medxpertqa:Text-1001`), stable across
-runs; `-T exclude=FILE` removes ids listed for this task and the benchmark's own ids
-listed for the benchmark task (e.g. influence validation items drawn from `medqa`).
+runs. `-T exclude=FILE` removes a case when the file lists it for this task, or lists its
+item for the benchmark it comes from (`medqa`, `medxpertqa`, `medbullets_op4|5`,
+`synthetic_mcq`, as the influence step's validation file names them), so validation
+items are never judged either.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from inspect_ai.solver import generate
 from harness.core.errors import InputError
 from harness.core.inspect_names import namespaced
 from rubrics.judge import DEFAULT_RUBRICS, load_rubrics, rubric_judge, rubric_provenance
-from tasks._data import as_list, excluded_ids
+from tasks._data import as_list
+from tasks.exclusions import Exclusions, Key
 from tasks.items import MCQItem
 from tasks.medbullets import load_medbullets
 from tasks.medqa import load_medqa
@@ -55,6 +58,7 @@ Give your final answer on the last line, starting with "Final answer:".
 {case}"""
 
 PROMPTS = {"plain": PLAIN_PROMPT, "structured": STRUCTURED_PROMPT}
+TASK_NAME = "clinical_reasoning"
 DEFAULT_RUBRIC_NAMES = ",".join(DEFAULT_RUBRICS)
 
 # "Which of the following ..." reads naturally as "What ..." once the options are gone.
@@ -86,11 +90,21 @@ def reference_text(item: MCQItem) -> str:
     return answer
 
 
+def case_id(item: MCQItem) -> str:
+    """The case's sample id: `<benchmark>:<upstream id>`."""
+    return f"{item.benchmark}:{item.id}"
+
+
+def case_keys(item: MCQItem) -> list[Key]:
+    """The exclusion keys of a case: its item in its benchmark, and the case in this task."""
+    return [item.key, (TASK_NAME, case_id(item))]
+
+
 def case_sample(item: MCQItem, prompt: str) -> Sample:
     """The open-ended sample for one item."""
     case = open_question(item)
     return Sample(
-        id=f"{item.benchmark}:{item.id}",
+        id=case_id(item),
         input=PROMPTS[prompt].format(case=case),
         target=item.choices[item.answer],
         metadata={
@@ -124,11 +138,6 @@ def _synthetic(path: str | None) -> tuple[list[MCQItem], str]:
     return load_synthetic(path)
 
 
-def _benchmark_task(source: str, medbullets_options: int) -> str:
-    """The benchmark task whose exclusion entries also apply to this source."""
-    return f"medbullets_op{medbullets_options}" if source == "medbullets" else source
-
-
 @task(name=namespaced("tasks", "clinical_reasoning"))
 def clinical_reasoning(
     source: str | list[str] = "medqa,medxpertqa",
@@ -155,7 +164,8 @@ def clinical_reasoning(
         path: The data file, when a single source is given (else `$DIQ_DATA_DIR` / pinned HF).
         limit: Cases per source: a seeded random sample of this many.
         seed: Seed for `limit`.
-        exclude: File of sample ids never to evaluate (this task's or the benchmark's).
+        exclude: File of items never to judge (this task's case ids, or the items'
+            own ids under their benchmark, as in the influence validation file).
         prompt: "plain" (reason, then answer) or "structured" (asks for differential,
             safety and evidence explicitly).
         keep_option_dependent: Keep questions that need their options to make sense.
@@ -181,19 +191,17 @@ def clinical_reasoning(
     if prompt not in PROMPTS:
         raise InputError(f"prompt must be one of {', '.join(PROMPTS)}", field="prompt")
     load_rubrics(rubrics)  # fail on a bad rubric before loading any data
-    own_excluded = excluded_ids(exclude, "clinical_reasoning")
+    exclusions = Exclusions.read(exclude)
     samples: list[Sample] = []
+    considered: list[MCQItem] = []  # usable cases of every source, before exclusion
+    allowed_count = 0
     provenance: dict[str, dict[str, object]] = {}
     for name in sources:
         items, location = loaders[name](path)
-        benchmark_excluded = excluded_ids(exclude, _benchmark_task(name, medbullets_options))
         usable = [item for item in items if keep_option_dependent or not option_dependent(item)]
-        allowed = [
-            item
-            for item in usable
-            if item.id not in benchmark_excluded
-            and f"{item.benchmark}:{item.id}" not in own_excluded
-        ]
+        allowed = [item for item in usable if not exclusions.names(case_keys(item))]
+        considered += usable
+        allowed_count += len(allowed)
         kept = allowed
         if limit is not None and limit < len(allowed):
             chosen = set(random.Random(f"{seed}:{name}").sample(range(len(allowed)), limit))
@@ -206,10 +214,12 @@ def clinical_reasoning(
             "cases": len(kept),
         }
         samples.extend(case_sample(item, prompt) for item in kept)
+    scopes = {key[0] for item in considered for key in case_keys(item)}
+    exclusions.check(TASK_NAME, scopes, len(considered), allowed_count)
     if not samples:
         raise InputError("clinical_reasoning: no cases left after filtering", path=exclude)
     return Task(
-        name="clinical_reasoning",
+        name=TASK_NAME,
         dataset=MemoryDataset(samples, name="clinical_reasoning", location=",".join(sources)),
         solver=generate(),
         scorer=rubric_judge(

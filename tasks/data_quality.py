@@ -25,7 +25,7 @@ from harness.core.io import sha256_file
 from harness.core.records import PoolRecord, read_records
 from rubrics.judge import load_rubrics, rubric_judge, rubric_provenance
 from rubrics.solvers import fixed_output
-from tasks._data import exclude_ids
+from tasks.exclusions import exclude_ids
 
 # meta keys that carry a record's reference answer in the pool loaders' layouts
 REFERENCE_KEYS = ("reference", "answer", "Ground-True Answer", "ground_truth")

@@ -8,10 +8,11 @@ a benchmark is one small loader module.
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 import string
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from inspect_ai.dataset import MemoryDataset, Sample
@@ -20,6 +21,7 @@ from harness.core.errors import InputError
 
 LETTERS = string.ascii_uppercase
 R = TypeVar("R")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,11 @@ class MCQItem:
     line: int | None = field(default=None, compare=False)
 
     @property
+    def key(self) -> tuple[str, str]:
+        """The item's identity in every task built from it: its benchmark and upstream id."""
+        return self.benchmark, self.id
+
+    @property
     def answer_letter(self) -> str:
         """Upstream letter of the correct choice."""
         return LETTERS[self.answer]
@@ -61,6 +68,35 @@ def content_id(*parts: str, length: int = 12) -> str:
     """A stable id from content, for upstream files that carry none."""
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
     return digest[:length]
+
+
+def number_repeats(items: list[MCQItem], source: str) -> list[MCQItem]:
+    """The items, with the later copies of a repeated question given ids of their own.
+
+    Some upstream files hold the same question twice (MedBullets op5 has 10 such pairs,
+    differing only in their link), and the published counts keep every row. A content
+    id would then repeat, so the n-th copy (n >= 2) gets `<id>-<n>`: ids stay distinct,
+    and stable as long as the file is. A warning names the repeated questions' lines.
+    """
+    copies: dict[str, list[MCQItem]] = {}
+    numbered = []
+    for item in items:
+        seen = copies.setdefault(item.id, [])
+        seen.append(item)
+        numbered.append(item if len(seen) == 1 else replace(item, id=f"{item.id}-{len(seen)}"))
+    repeated = [group for group in copies.values() if len(group) > 1]
+    if repeated:
+        logger.warning(
+            "%s: %d question(s) appear more than once (%s); every copy is kept, "
+            "the later ones with ids <id>-2, <id>-3, ...",
+            source,
+            len(repeated),
+            "; ".join(
+                f"{group[0].id} at lines {', '.join(str(item.line) for item in group)}"
+                for group in repeated
+            ),
+        )
+    return numbered
 
 
 def _own_id(record: Any) -> str:

@@ -28,8 +28,8 @@ from inspect_ai.scorer import (
 )
 from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
 
-from tasks._data import exclude_ids
 from tasks.answers import extract_choice
+from tasks.exclusions import Exclusions
 from tasks.items import LETTERS, MCQItem, to_dataset
 
 INVALID_FORMAT = "invalid_response_format"
@@ -150,19 +150,20 @@ def mcq_task(
     """An Inspect task over `items` with the shared prompt, scorer and metrics.
 
     Args:
-        name: Task name (also the key in exclusion files).
+        name: Task name: the benchmark of its items (what validation files name them by).
         items: Loaded benchmark items (ids unique).
         location: Where the items came from (file path or pinned HF id), for the log.
         cot: Chain-of-thought prompt instead of zero-shot.
         shuffle: Shuffle each item's choices with a per-item permutation seeded by `seed`.
         seed: Seed for shuffling.
-        exclude: File of sample ids never to evaluate (e.g. influence validation items);
-            see `tasks._data.exclude_ids` for what is a warning and what an error.
+        exclude: File of items never to evaluate (e.g. influence validation items), keyed
+            on each item's benchmark and id; see `tasks.exclusions` for what is a warning
+            and what an error.
         max_tokens: Generation limit (provider default when None).
         by_subject: Add accuracy grouped by the `subject` metadata.
         metadata: Extra task metadata recorded in the log.
     """
-    kept = exclude_ids(items, exclude, name)
+    kept = Exclusions.read(exclude).keep(items, name, lambda item: [item.key])
     dataset = to_dataset(kept, name=name, location=location, shuffle_seed=seed if shuffle else None)
     metrics: list[Any] = [accuracy(), stderr(), format_failure_rate()]
     if by_subject:

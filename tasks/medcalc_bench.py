@@ -32,10 +32,11 @@ from inspect_ai.scorer import (
 )
 from inspect_ai.solver import TaskState, generate, prompt_template
 
-from harness.core.errors import InputError
+from harness.core.errors import InputError, Where
 from harness.core.inspect_names import namespaced
-from tasks._data import HFSource, exclude_ids, hf_rows, local_file
+from tasks._data import HFSource, hf_rows, local_file
 from tasks.answers import extract_date, extract_number, extract_weeks_days, parse_weeks_days
+from tasks.exclusions import exclude_ids
 from tasks.items import check_loaded
 from tasks.mcq import INVALID_FORMAT, format_failure_rate
 
@@ -65,13 +66,13 @@ quotes), where VALUE is only the final number, date (MM/DD/YYYY) or duration ('N
 
 def medcalc_sample(row: dict[str, Any], source: str, line: int | None = None) -> Sample:
     """One MedCalc-Bench row as a Sample; the scoring rule travels in the metadata."""
-    where = {"path": source, "line": line, "record": str(row.get("Row Number"))}
+    where = Where(source, line, str(row.get("Row Number")))
     for field in REQUIRED:
         if row.get(field) in (None, ""):
-            raise InputError("missing value", field=field, **where)
+            raise where.error("missing value", field=field)
     output_type = str(row["Output Type"]).strip()
     if output_type not in OUTPUT_TYPES:
-        raise InputError(f"unknown output type {output_type!r}", field="Output Type", **where)
+        raise where.error(f"unknown output type {output_type!r}", field="Output Type")
     truth = str(row["Ground Truth Answer"]).strip()
     kind = output_type
     if parse_weeks_days(truth):
@@ -83,9 +84,7 @@ def medcalc_sample(row: dict[str, Any], source: str, line: int | None = None) ->
             try:
                 float(row[field])
             except ValueError:
-                raise InputError(
-                    f"expected a number, got {row[field]!r}", field=field, **where
-                ) from None
+                raise where.error(f"expected a number, got {row[field]!r}", field=field) from None
     return Sample(
         id=str(row["Row Number"]),
         input=f"Patient note:\n{row['Patient Note']}\n\nQuestion: {row['Question']}",
@@ -102,12 +101,12 @@ def medcalc_sample(row: dict[str, Any], source: str, line: int | None = None) ->
     )
 
 
-def _parse_truth_date(text: str, where: dict[str, Any]) -> datetime:
+def _parse_truth_date(text: str, where: Where) -> datetime:
     try:
         return datetime.strptime(text, "%m/%d/%Y")  # noqa: DTZ007 (a calendar date, no time zone)
     except ValueError:
-        raise InputError(
-            f"expected MM/DD/YYYY, got {text!r}", field="Ground Truth Answer", **where
+        raise where.error(
+            f"expected MM/DD/YYYY, got {text!r}", field="Ground Truth Answer"
         ) from None
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from inspect_ai import Task, task
 
-from harness.core.errors import InputError
+from harness.core.errors import Where
 from harness.core.inspect_names import namespaced
 from harness.core.io import iter_jsonl
 from tasks._data import HFSource, hf_rows, local_file
@@ -35,20 +35,16 @@ def medmcqa_item(
 ) -> MCQItem:
     """One upstream row as an item; `cop_base` is 1 for the raw files, 0 for the HF copy."""
     record = str(row.get("id")) if row.get("id") is not None else None
-    where = {"path": source, "line": line, "record": record}
+    where = Where(source, line, record)
     for field in ("id", "question", "cop", *OPTION_FIELDS):
         if row.get(field) is None:
-            raise InputError("missing field", field=field, **where)
+            raise where.error("missing field", field=field)
     try:
         answer = int(row["cop"]) - cop_base
     except (TypeError, ValueError):
-        raise InputError(
-            f"cop must be an integer, got {row['cop']!r}", field="cop", **where
-        ) from None
+        raise where.error(f"cop must be an integer, got {row['cop']!r}", field="cop") from None
     if not 0 <= answer < len(OPTION_FIELDS):
-        raise InputError(
-            f"cop {row['cop']!r} is outside {cop_base}..{cop_base + 3}", field="cop", **where
-        )
+        raise where.error(f"cop {row['cop']!r} is outside {cop_base}..{cop_base + 3}", field="cop")
     return MCQItem(
         id=str(row["id"]),
         question=str(row["question"]),

@@ -13,7 +13,7 @@ from typing import Any
 
 from inspect_ai import Task, task
 
-from harness.core.errors import InputError
+from harness.core.errors import Where
 from harness.core.inspect_names import namespaced
 from harness.core.io import iter_jsonl
 from tasks._data import HFSource, hf_rows, local_file
@@ -30,22 +30,18 @@ HF = HFSource(
 
 def medqa_item(row: dict[str, Any], source: str, line: int | None = None) -> MCQItem:
     """One upstream MedQA row as an item."""
-    where = {"path": source, "line": line}
+    where = Where(source, line)
     for field in ("question", "options", "answer_idx"):
         if field not in row:
-            raise InputError("missing field", field=field, **where)
+            raise where.error("missing field", field=field)
     options = row["options"]
     if not isinstance(options, dict) or not options:
-        raise InputError("expected an object of lettered options", field="options", **where)
+        raise where.error("expected an object of lettered options", field="options")
     letters = sorted(options)
     if letters != list(LETTERS[: len(letters)]):
-        raise InputError(
-            f"option letters must be A.. in order, got {letters}", field="options", **where
-        )
+        raise where.error(f"option letters must be A.. in order, got {letters}", field="options")
     if row["answer_idx"] not in options:
-        raise InputError(
-            f"answer_idx {row['answer_idx']!r} is not an option", field="answer_idx", **where
-        )
+        raise where.error(f"answer_idx {row['answer_idx']!r} is not an option", field="answer_idx")
     choices = [str(options[letter]) for letter in letters]
     return MCQItem(
         id=content_id(row["question"], *choices),

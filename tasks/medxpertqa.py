@@ -12,6 +12,8 @@ The subset name goes into every sample and the log, so a local file must be the 
 it is named as: its layout and question count are checked, and a mismatch is an error
 that names the subset the file does hold (e.g. `-T path=...sampled_text_input.jsonl`
 without `-T subset=sampled-244`).
+The two local subsets are partial sets, so their tasks record a `coverage` (1449 or 244
+of 2450, `tasks.coverage`); `full-2450` has none.
 Accuracy is grouped by question type (Reasoning / Understanding), as the paper reports.
 Loader for other modules: `load_medxpertqa(subset, path) -> (items, location)`.
 """
@@ -24,10 +26,11 @@ from typing import Any
 
 from inspect_ai import Task, task
 
-from harness.core.errors import InputError
+from harness.core.errors import InputError, Where
 from harness.core.inspect_names import namespaced
 from harness.core.io import iter_jsonl
 from tasks._data import HFSource, hf_rows, local_file
+from tasks.coverage import coverage_metadata
 from tasks.items import LETTERS, MCQItem, check_loaded
 from tasks.mcq import mcq_task
 
@@ -38,6 +41,13 @@ SUBSET_FILES = {
 FULL = "full-2450"
 # What each subset looks like on disk: its options layout and its number of questions.
 SUBSET_SHAPES = {"subset-1449": ("dict", 1449), "sampled-244": ("list", 244), FULL: ("dict", 2450)}
+PUBLISHED = SUBSET_SHAPES[FULL][1]  # questions in the MedXpertQA Text test set
+# What part of the Text test set each partial subset is, for the task's `coverage`.
+COVERAGE_NOTES = {
+    "subset-1449": "MedXpertQA Text test: ids {first}..{last}, {items} of {published}",
+    "sampled-244": "MedXpertQA Text test: the official ~10% sample, {items} of {published}",
+    FULL: "MedXpertQA Text test: {items} of {published}",
+}
 HF = HFSource(
     "TsinghuaC3I/MedXpertQA",
     name="Text",
@@ -47,39 +57,35 @@ HF = HFSource(
 APPENDED_CHOICES = re.compile(r"\s*Answer Choices:.*\Z", re.DOTALL)
 
 
-def _options(value: Any, where: dict[str, Any]) -> dict[str, str]:
+def _options(value: Any, where: Where) -> dict[str, str]:
     if isinstance(value, dict):
         return {str(k): str(v) for k, v in value.items()}
     if isinstance(value, list) and all(
         isinstance(o, dict) and {"letter", "content"} <= set(o) for o in value
     ):
         return {str(o["letter"]): str(o["content"]) for o in value}
-    raise InputError(
-        "expected options as {letter: text} or [{letter, content}]", field="options", **where
-    )
+    raise where.error("expected options as {letter: text} or [{letter, content}]", field="options")
 
 
 def medxpertqa_item(
     row: dict[str, Any], subset: str, source: str, line: int | None = None
 ) -> MCQItem:
     """One MedXpertQA row (either upstream layout) as an item."""
-    where = {"path": source, "line": line, "record": str(row.get("id"))}
+    where = Where(source, line, str(row.get("id")))
     for field in ("id", "question", "options", "label"):
         if row.get(field) in (None, "", []):
-            raise InputError("missing field", field=field, **where)
+            raise where.error("missing field", field=field)
     options = _options(row["options"], where)
     letters = sorted(options)
     if letters != list(LETTERS[: len(letters)]):
-        raise InputError(
-            f"option letters must be A.. in order, got {letters}", field="options", **where
-        )
+        raise where.error(f"option letters must be A.. in order, got {letters}", field="options")
     label = row["label"]
     if isinstance(label, list):
         if len(label) != 1:
-            raise InputError(f"expected one correct letter, got {label}", field="label", **where)
+            raise where.error(f"expected one correct letter, got {label}", field="label")
         label = label[0]
     if label not in options:
-        raise InputError(f"label {label!r} is not an option", field="label", **where)
+        raise where.error(f"label {label!r} is not an option", field="label")
     return MCQItem(
         id=str(row["id"]),
         question=APPENDED_CHOICES.sub("", str(row["question"])),
@@ -160,5 +166,13 @@ def medxpertqa(
         exclude=exclude,
         max_tokens=max_tokens,
         by_subject=True,
-        metadata={"subset": subset},
+        metadata={"subset": subset, **subset_coverage(subset, items)},
     )
+
+
+def subset_coverage(subset: str, items: list[MCQItem]) -> dict[str, Any]:
+    """The `coverage` metadata of a partial subset (none for the whole Text test set)."""
+    note = COVERAGE_NOTES[subset].format(
+        first=items[0].id, last=items[-1].id, items=len(items), published=PUBLISHED
+    )
+    return coverage_metadata(len(items), PUBLISHED, note)

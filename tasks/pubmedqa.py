@@ -25,7 +25,7 @@ from typing import Any
 
 from inspect_ai import Task, task
 
-from harness.core.errors import InputError
+from harness.core.errors import InputError, Where
 from harness.core.inspect_names import namespaced
 from harness.core.io import atomic_write, read_json, sha256_bytes
 from tasks._data import DATA_DIR_ENV, HFSource, hf_rows, local_file
@@ -59,16 +59,14 @@ def _context(record: dict[str, Any]) -> str:
 
 def pubmedqa_item(pmid: str, record: dict[str, Any], source: str) -> MCQItem:
     """One PQA-L record (raw layout) as an item."""
-    where = {"path": source, "record": pmid}
+    where = Where(source, record=pmid)
     for field in ("QUESTION", "CONTEXTS", "final_decision"):
         if field not in record:
-            raise InputError("missing field", field=field, **where)
+            raise where.error("missing field", field=field)
     decision = str(record["final_decision"]).strip().lower()
     if decision not in CHOICES:
-        raise InputError(
-            f"final_decision must be yes/no/maybe, got {decision!r}",
-            field="final_decision",
-            **where,
+        raise where.error(
+            f"final_decision must be yes/no/maybe, got {decision!r}", field="final_decision"
         )
     return MCQItem(
         id=pmid,

@@ -5,7 +5,8 @@ gradient of a small validation set drawn from the downstream tasks (20 per task 
 paper). Each drawn item becomes a training-style record whose prompt is exactly what
 the task shows the model and whose completion is the answer line the scorer expects.
 The same file, passed to every task as `-T exclude=FILE`, keeps these items out of the
-evaluation.
+evaluation, and out of the judged tasks built from the same benchmarks' items
+(`tasks.exclusions` keys each item on its benchmark, which is the task name here).
 """
 
 from __future__ import annotations

@@ -23,8 +23,15 @@ def config(example: bool, check: Path | None) -> None:
       diq config --example > experiment.yaml
       diq config --check experiment.yaml
     """
-    from harness.study.config import dump_config, example_text, load_config
+    from harness.study.checks import check_study
+    from harness.study.config import dump_config, load_config
+    from harness.study.example import example_text
 
-    if example == bool(check):
+    if example == (check is not None):
         raise click.UsageError("give exactly one of --example or --check FILE")
-    click.echo(example_text() if example else dump_config(load_config(check)), nl=False)
+    if check is None:
+        click.echo(example_text(), nl=False)
+        return
+    config = load_config(check)
+    check_study(config, source=str(check))
+    click.echo(dump_config(config), nl=False)

@@ -62,7 +62,7 @@ def demo(
     so the study reruns from selection.
     """
     from harness.demo.study import prepare_demo
-    from harness.study.pipeline import run_study
+    from harness.study.run import run_study
 
     world: dict[str, Any] = {}
     if difficulty_mix is not None:

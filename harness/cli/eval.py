@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
+from harness.cli.options import build_config, config_options, parse_key_values
 from harness.core.io import write_jsonl
-from harness.study.evaluation import parse_key_values, parse_model, run_suite
-from tasks.suites import SUITES, get_suite
+from harness.study.evaluation import EvalConfig, run_eval
+from tasks.suites import SUITES
 
 
 @click.group("eval", invoke_without_command=True)
-@click.option("--suite", "suite_name", help="Suite to run (see `diq eval list`).")
-@click.option(
-    "--model",
-    "models",
-    multiple=True,
-    help="Model: provider/name, a checkpoint dir, or LABEL=DIR. Repeatable.",
-)
-@click.option(
-    "-M",
-    "--model-arg",
-    "model_args",
-    multiple=True,
-    help="key=value passed to every model (e.g. device=cpu).",
-)
-@click.option(
-    "-T",
-    "--task-arg",
-    "task_args",
-    multiple=True,
-    help="key=value passed to every task that takes it.",
-)
+@config_options(EvalConfig)
 @click.option(
     "--model-role",
     "model_roles",
     multiple=True,
-    help="role=model, e.g. grader=openai/gpt-4.1 (judged tasks).",
+    metavar="ROLE=MODEL",
+    help="A model role, e.g. grader=openai/gpt-4.1 (judged tasks). Repeatable.",
 )
 @click.option(
     "--log-dir",
@@ -44,48 +28,11 @@ from tasks.suites import SUITES, get_suite
     type=click.Path(file_okay=False),
     help="Where logs go; a rerun resumes here.",
 )
-@click.option(
-    "--exclude",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Validation items (or ids) never to evaluate.",
-)
-@click.option("--limit", type=int, help="At most this many samples per task (smoke runs).")
-@click.option("--max-tokens", type=int, help="Generation limit per sample.")
-@click.option(
-    "--cot/--no-cot",
-    default=False,
-    show_default=True,
-    help="Chain-of-thought prompt instead of zero-shot.",
-)
-@click.option(
-    "--shuffle/--no-shuffle", default=False, show_default=True, help="Shuffle choices per item."
-)
-@click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Seed for choice shuffling and generation.",
-)
-@click.option("--max-connections", type=int, help="Concurrent requests (for hf/: the batch size).")
 @click.pass_context
 def eval_group(
-    ctx: click.Context,
-    suite_name: str | None,
-    models: tuple[str, ...],
-    model_args: tuple[str, ...],
-    task_args: tuple[str, ...],
-    model_roles: tuple[str, ...],
-    log_dir: str,
-    exclude: str | None,
-    limit: int | None,
-    max_tokens: int | None,
-    cot: bool,
-    shuffle: bool,
-    seed: int,
-    max_connections: int | None,
+    ctx: click.Context, model_roles: tuple[str, ...], log_dir: str, **options: Any
 ) -> None:
-    """Evaluate models on a benchmark suite (one Inspect log per model x task).
+    """Evaluate models on benchmark suites (one Inspect log per model x task).
 
     \b
     Examples:
@@ -95,24 +42,11 @@ def eval_group(
     """
     if ctx.invoked_subcommand is not None:
         return
-    if not suite_name:
-        raise click.UsageError("give --suite NAME (or a subcommand; see --help)")
-    overrides = {"cot": cot, "shuffle": shuffle, "seed": seed, **parse_key_values(task_args, "-T")}
-    if exclude:
-        overrides["exclude"] = exclude
-    if max_tokens:
-        overrides["max_tokens"] = max_tokens
-    common_args = parse_key_values(model_args, "-M")
-    logs = run_suite(
-        get_suite(suite_name),
-        [parse_model(spec, common_args) for spec in models],
-        log_dir,
-        task_overrides=overrides,
-        model_roles={k: str(v) for k, v in parse_key_values(model_roles, "--model-role").items()},
-        limit=limit,
-        max_connections=max_connections,
-        generate_config={"seed": seed},
-    )
+    config = build_config(EvalConfig, options)
+    if not config.models:
+        raise click.UsageError("give at least one --model (or a subcommand; see --help)")
+    roles = {k: str(v) for k, v in parse_key_values(model_roles, "--model-role").items()}
+    logs = run_eval(config, log_dir, model_roles=roles)
     for log in logs:
         metrics = log.results.scores[0].metrics if log.results and log.results.scores else {}
         headline = ", ".join(

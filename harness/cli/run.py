@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from harness.study.pipeline import STAGES
+from harness.study.stages import NAMES
 
 
 @click.command("run")
@@ -19,14 +19,17 @@ from harness.study.pipeline import STAGES
 @click.option(
     "--from",
     "start",
-    type=click.Choice(STAGES),
+    type=click.Choice(NAMES),
     help="Start at this stage (earlier stages' outputs are reused); not with --only.",
 )
 @click.option(
-    "--only", help=f"Run only these stages (comma list of {', '.join(STAGES)}); not with --from."
+    "--only", help=f"Run only these stages (comma list of {', '.join(NAMES)}); not with --from."
 )
 @click.option(
-    "--force", is_flag=True, help="Rerun the chosen stages even if their inputs did not change."
+    "--force",
+    is_flag=True,
+    help="Rerun the chosen stages even if their inputs did not change, and write into a "
+    "directory diq did not make.",
 )
 def run(
     config_file: Path, out: Path | None, start: str | None, only: str | None, force: bool
@@ -43,15 +46,17 @@ def run(
       diq run experiment.yaml --from judge --force
     """
     from harness.core.errors import ConfigError
+    from harness.core.outdir import check_output_dir
     from harness.study.config import load_config
-    from harness.study.pipeline import plan, run_study
+    from harness.study.run import plan, run_study
 
-    stages = [s.strip() for s in only.split(",")] if only else None
+    stages = [s.strip() for s in only.split(",") if s.strip()] if only is not None else None
     try:
         plan(start, stages)
     except ConfigError as error:
         raise click.UsageError(str(error)) from None
     config = load_config(config_file)
     root = out or Path("runs") / config.name
+    check_output_dir(root, "run", force=force)
     run_study(config, root, start=start, only=stages, force=force, echo=click.echo)
     click.echo(f"report: {root / 'report' / 'index.html'}")

@@ -34,7 +34,7 @@ def _read_texts(path: Path) -> list[str]:
     "--out",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Checkpoint directory to write (replaced as a whole).",
+    help="Checkpoint directory to write (new, empty, or a checkpoint diq made).",
 )
 @click.option("--vocab-size", default=4096, show_default=True, type=click.IntRange(min=300))
 @click.option("--hidden-size", default=128, show_default=True, type=click.IntRange(min=8))
@@ -44,6 +44,11 @@ def _read_texts(path: Path) -> list[str]:
 @click.option("--intermediate-size", default=352, show_default=True, type=click.IntRange(min=8))
 @click.option("--max-positions", default=2048, show_default=True, type=click.IntRange(min=16))
 @click.option("--seed", default=0, show_default=True, type=int)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a directory diq did not make (only the checkpoint's own files are replaced).",
+)
 def tiny_model(
     pool: Path | None,
     texts: Path | None,
@@ -56,6 +61,7 @@ def tiny_model(
     intermediate_size: int,
     max_positions: int,
     seed: int,
+    force: bool,
 ) -> None:
     """Build a tiny Llama-style model and a BPE tokenizer trained on your texts (no download).
 
@@ -66,6 +72,10 @@ def tiny_model(
     Example:
       diq tiny-model --pool runs/demo/pool.jsonl --out runs/demo/tiny-base
     """
+    import tempfile
+
+    from harness.core.io import publish_into
+    from harness.core.outdir import check_output_dir, claim_output_dir
     from harness.models.tiny import TinyModelConfig, build_tiny_checkpoint, pool_texts
     from selection.loaders import load_pool
 
@@ -76,8 +86,12 @@ def tiny_model(
             "--hidden-size must be a multiple of --heads, and --heads of --kv-heads",
             param_hint="--heads",
         )
-    source = pool if pool is not None else texts
-    corpus = list(pool_texts(load_pool(pool))) if pool is not None else _read_texts(texts)
+    check_output_dir(out, "model", force=force)
+    if pool is not None:
+        source, corpus = pool, list(pool_texts(load_pool(pool)))
+    else:
+        assert texts is not None
+        source, corpus = texts, _read_texts(texts)
     if not corpus:
         raise InputError("no texts to train the tokenizer on", path=source)
     config = TinyModelConfig(
@@ -90,5 +104,8 @@ def tiny_model(
         max_position_embeddings=max_positions,
         seed=seed,
     )
-    build_tiny_checkpoint(out, corpus, config)
+    out.resolve().parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".tiny-model.", dir=out.resolve().parent) as tmp:
+        build_tiny_checkpoint(Path(tmp) / "checkpoint", corpus, config)
+        publish_into(Path(tmp) / "checkpoint", claim_output_dir(out, "model"))
     click.echo(f"tiny model ({len(corpus)} texts from {source}) -> {out}")

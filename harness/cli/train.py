@@ -16,14 +16,9 @@ from typing import Any
 
 import click
 
-from harness.core.io import read_json
-from harness.training.config import PAPER_LORA_TARGETS, TrainConfig
-
-DEFAULTS = TrainConfig.model_fields
-
-
-def _default(name: str) -> Any:
-    return DEFAULTS[name].default
+from harness.cli.options import build_config, config_options
+from harness.core.io import read_yaml_mapping
+from harness.training.config import TrainConfig
 
 
 def _configure_logging() -> None:
@@ -58,13 +53,9 @@ def _configure_logging() -> None:
 )
 @click.option(
     "--subsets",
+    "subsets_dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="A directory of subset files (RUN_DIR/subsets): one model per *.jsonl.",
-)
-@click.option(
-    "--base",
-    required=True,
-    help="Base model: a checkpoint directory (e.g. from `diq tiny-model`) or a Hugging Face id.",
 )
 @click.option(
     "--out",
@@ -72,146 +63,7 @@ def _configure_logging() -> None:
     help="With --subset: the model directory (required). With --subsets: the models "
     "directory [default: models/ beside the subsets directory].",
 )
-@click.option(
-    "--epochs",
-    type=click.FloatRange(min=0, min_open=True),
-    default=_default("epochs"),
-    show_default=True,
-)
-@click.option(
-    "--lr",
-    "learning_rate",
-    type=float,
-    default=_default("learning_rate"),
-    show_default=True,
-    help="Peak learning rate.",
-)
-@click.option(
-    "--scheduler",
-    "lr_scheduler",
-    default=_default("lr_scheduler"),
-    show_default=True,
-    help="Learning-rate schedule (a transformers SchedulerType).",
-)
-@click.option(
-    "--warmup-ratio",
-    type=float,
-    default=_default("warmup_ratio"),
-    show_default=True,
-    help="Fraction of steps with linear warm-up.",
-)
-@click.option(
-    "--batch-size",
-    "per_device_batch_size",
-    type=click.IntRange(min=1),
-    default=_default("per_device_batch_size"),
-    show_default=True,
-    help="Sequences per device per micro-step.",
-)
-@click.option(
-    "--grad-accum",
-    "gradient_accumulation_steps",
-    type=click.IntRange(min=1),
-    default=_default("gradient_accumulation_steps"),
-    show_default=True,
-    help="Micro-steps per optimizer step.",
-)
-@click.option("--weight-decay", type=float, default=_default("weight_decay"), show_default=True)
-@click.option(
-    "--max-grad-norm",
-    type=float,
-    default=_default("max_grad_norm"),
-    show_default=True,
-    help="Gradient clipping norm.",
-)
-@click.option(
-    "--max-length",
-    type=click.IntRange(min=8),
-    default=_default("max_length"),
-    show_default=True,
-    help="Tokens per sequence; longer records keep their start (counted in the manifest).",
-)
-@click.option(
-    "--fail-on-truncation",
-    is_flag=True,
-    help="Refuse a subset with any record longer than --max-length.",
-)
-@click.option(
-    "--max-steps",
-    type=click.IntRange(min=1),
-    help="Stop after this many optimizer steps (smoke runs); overrides --epochs.",
-)
-@click.option(
-    "--full",
-    is_flag=True,
-    help="Full fine-tuning instead of LoRA (consider a lower --lr, e.g. 1e-5).",
-)
-@click.option(
-    "--lora-r",
-    type=click.IntRange(min=1),
-    default=_default("lora_r"),
-    show_default=True,
-    help="LoRA rank.",
-)
-@click.option(
-    "--lora-alpha",
-    type=click.IntRange(min=1),
-    default=_default("lora_alpha"),
-    show_default=True,
-    help="LoRA scaling numerator (scale = alpha / r).",
-)
-@click.option(
-    "--lora-dropout",
-    type=click.FloatRange(min=0, max=1, max_open=True),
-    default=_default("lora_dropout"),
-    show_default=True,
-)
-@click.option(
-    "--lora-targets",
-    default=",".join(PAPER_LORA_TARGETS),
-    show_default=True,
-    help="Comma-separated module names (or dotted suffixes, e.g. self_attn.q_proj) to adapt, "
-    "or all-linear.",
-)
-@click.option(
-    "--merge/--no-merge",
-    default=_default("merge"),
-    show_default=True,
-    help="Publish LoRA merged into the base (adapter kept in adapter/), or the adapter alone.",
-)
-@click.option("--seed", type=int, default=_default("seed"), show_default=True)
-@click.option(
-    "--precision",
-    type=click.Choice(["auto", "bf16", "fp32"]),
-    default=_default("precision"),
-    show_default=True,
-    help="auto: bf16 on a GPU that supports it, fp32 on CPU.",
-)
-@click.option(
-    "--system-prompt", help="System turn prepended to every record (must match evaluation)."
-)
-@click.option(
-    "--gradient-checkpointing/--no-gradient-checkpointing",
-    default=None,
-    help="Recompute activations in backward [default: on with CUDA].",
-)
-@click.option(
-    "--save-steps",
-    type=click.IntRange(min=1),
-    default=_default("save_steps"),
-    show_default=True,
-    help="Optimizer steps between resumable checkpoints.",
-)
-@click.option(
-    "--logging-steps",
-    type=click.IntRange(min=1),
-    default=_default("logging_steps"),
-    show_default=True,
-    help="Steps between logged losses (the manifest's loss_curve).",
-)
-@click.option(
-    "--report-to", multiple=True, help="Experiment tracker (wandb, tensorboard, ...); repeatable."
-)
+@config_options(TrainConfig)
 @click.option(
     "--work-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -232,17 +84,13 @@ def _configure_logging() -> None:
     "--config",
     "config_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="JSON file of hyperparameters (TrainConfig fields, as `diq run` writes); "
+    help="JSON or YAML file of `train:` settings (as `diq run` writes for accelerate); "
     "flags given on the command line override it.",
 )
-@click.pass_context
 def train(
-    ctx: click.Context,
     subset: Path | None,
-    subsets: Path | None,
-    base: str,
+    subsets_dir: Path | None,
     out: Path | None,
-    lora_targets: str,
     work_dir: Path | None,
     resume: bool,
     force: bool,
@@ -267,20 +115,12 @@ def train(
     """
     from harness.training import train_all, train_subset
 
-    if (subset is None) == (subsets is None):
+    if (subset is None) == (subsets_dir is None):
         raise click.UsageError("give exactly one of --subset FILE and --subsets DIR")
     if subset is not None and out is None:
         raise click.UsageError("--subset needs --out DIR")
-    targets = tuple(target.strip() for target in lora_targets.split(",") if target.strip())
-    options["lora_targets"] = targets
-    if config_file is not None:
-        given = {
-            name: value
-            for name, value in options.items()
-            if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
-        }
-        options = {**read_json(config_file), **given}
-    config = TrainConfig.from_options(**options)
+    base = read_yaml_mapping(config_file, "training config") if config_file else {}
+    config = build_config(TrainConfig, options, base)
     _configure_logging()
     run_options: dict[str, Any] = {
         "work_dir": work_dir,
@@ -290,10 +130,10 @@ def train(
     }
     if subset is not None:
         assert out is not None
-        results = [train_subset(subset, base, out, config, **run_options)]
+        results = [train_subset(subset, out, config, **run_options)]
     else:
-        assert subsets is not None
-        results = train_all(subsets, base, out, config, **run_options)
+        assert subsets_dir is not None
+        results = train_all(subsets_dir, config, out, **run_options)
     from harness.training.trainer import distributed_state
 
     if not distributed_state().is_main_process:

@@ -10,10 +10,13 @@ dotted YAML key (`review.raters`) or as the flag (`--raters`), by whoever parses
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.core.errors import InputError
 
@@ -76,3 +79,100 @@ def parse_section(
         location, message = problems(error)[0]
         key = dotted([*([prefix] if prefix else []), *location])
         raise InputError(message, path=source, field=key or None) from None
+
+
+def cli(
+    flag: str | None = None,
+    *,
+    short: str | None = None,
+    prefix: str | None = None,
+    hidden: bool = False,
+    repeat: bool = False,
+    path: bool = False,
+    metavar: str | None = None,
+) -> dict[str, Any]:
+    """Command-line and path metadata of a field (pydantic `json_schema_extra`).
+
+    `flag` replaces the generated flag (`--lr` for `learning_rate`); `short` adds one
+    (`-M`); `prefix` names the flags of a nested section (`--less-dim` from `less.dim`;
+    "" puts them at the top level); `hidden` keeps a field off the command line (a
+    setting only a study has); `repeat` takes a list as repeated flags instead of one
+    comma-separated value (for values that may hold commas); `path` marks a file or directory that a config file gives
+    relative to itself.
+    """
+    meta: dict[str, Any] = {}
+    for key, value in (("flag", flag), ("short", short), ("prefix", prefix), ("metavar", metavar)):
+        if value is not None:
+            meta[f"cli_{key}"] = value
+    if hidden:
+        meta["cli_hidden"] = True
+    if repeat:
+        meta["cli_repeat"] = True
+    if path:
+        meta["path"] = True
+    return meta
+
+
+class TaskSpec(Section):
+    """One Inspect task of this package and its arguments (`-T key=value`)."""
+
+    task: str = Field(description="task name, e.g. medqa or clinical_reasoning")
+    args: dict[str, Any] = Field({}, description="task arguments, as `-T key=value` gives them")
+    label: str | None = Field(None, description="name in reports (default: the task name)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: Any) -> Any:
+        """A bare task name (`--task medqa`) is a task with no arguments."""
+        return {"task": value} if isinstance(value, str) else value
+
+
+def _section_types(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The section type of a field (or of its list items), and whether it is a list."""
+    args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    if typing.get_origin(annotation) in (list, tuple):
+        item = args[0] if args else None
+        return (item if isinstance(item, type) and issubclass(item, BaseModel) else None), True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        annotation = args[0]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    return None, False
+
+
+def resolve_paths(model: type[BaseModel], data: dict[str, Any], root: Path) -> dict[str, Any]:
+    """Make the relative file paths of a config file absolute against its directory.
+
+    Fields marked `cli(path=True)` hold paths; a value that is neither explicitly
+    relative (`./x`, `../x`, `~/x`) nor an existing file is left alone, so a Hugging Face
+    id stays an id. Works on the raw mapping, before validation.
+    """
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, str) and (
+            value.startswith((".", "/", "~")) or (root / value).exists()
+        ):
+            return str((root / Path(value).expanduser()).resolve())
+        return value
+
+    resolved = dict(data)
+    for name, info in model.model_fields.items():
+        if name not in resolved:
+            continue
+        value = resolved[name]
+        section, many = _section_types(info.annotation)
+        if section is not None:
+            if many and isinstance(value, list):
+                resolved[name] = [
+                    resolve_paths(section, v, root) if isinstance(v, dict) else v for v in value
+                ]
+            elif isinstance(value, dict):
+                resolved[name] = resolve_paths(section, value, root)
+        elif isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("path"):
+            if isinstance(value, dict):
+                resolved[name] = {key: resolve(item) for key, item in value.items()}
+            elif isinstance(value, list):
+                resolved[name] = [resolve(item) for item in value]
+            else:
+                resolved[name] = resolve(value)
+    return resolved

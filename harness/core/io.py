@@ -106,49 +106,101 @@ def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
 
 
 def read_json(path: str | Path) -> Any:
-    """Parse a JSON file, naming the file and position on failure."""
+    """Parse a JSON file, naming the file and position on failure (a UTF-8 BOM is allowed)."""
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", path=path)
     try:
-        with path.open(encoding="utf-8") as handle:
+        with path.open(encoding="utf-8-sig") as handle:
             return json.load(handle)
     except json.JSONDecodeError as error:
         raise InputError(
             f"invalid JSON ({error.msg}, column {error.colno})", path=path, line=error.lineno
         ) from None
     except UnicodeDecodeError as error:
-        raise InputError(f"not UTF-8 text ({error.reason})", path=path) from None
+        raise InputError(
+            f"not UTF-8 text ({error.reason} at byte {error.start})", path=path
+        ) from None
+
+
+# a config is small: anything bigger, or with more aliases, is not one (and an alias bomb
+# would expand to exhaust memory long before validation could refuse it)
+YAML_MAX_BYTES = 1 << 20
+YAML_MAX_ALIASES = 100
+YAML_MAX_NODES = 100_000
+
+
+def _yaml_size(value: Any, budget: list[int]) -> None:
+    """Count the nodes `value` expands to, stopping once over the budget."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _yaml_size(key, budget)
+            _yaml_size(item, budget)
+    elif isinstance(value, list):
+        for item in value:
+            _yaml_size(item, budget)
 
 
 def read_yaml_mapping(path: str | Path, what: str) -> dict[str, Any]:
-    """Parse a YAML file that must hold a mapping (`what` names it in errors)."""
+    """Parse a YAML file that must hold a mapping (`what` names it in errors).
+
+    Size, aliases and expanded nodes are capped before anything is built from it.
+    """
     import yaml
 
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{what} not found", path=path)
+    if path.stat().st_size > YAML_MAX_BYTES:
+        raise InputError(f"{what} is larger than {YAML_MAX_BYTES >> 20} MiB", path=path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8-sig")
+        aliases = sum(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, yaml.SafeLoader))
+        if aliases > YAML_MAX_ALIASES:
+            raise InputError(
+                f"{what} has {aliases} YAML aliases (at most {YAML_MAX_ALIASES})", path=path
+            )
+        data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise InputError(
             f"invalid YAML ({error})", path=path, line=None if mark is None else mark.line + 1
         ) from None
     except UnicodeDecodeError as error:
-        raise InputError(f"not UTF-8 text ({error.reason})", path=path) from None
+        raise InputError(
+            f"not UTF-8 text ({error.reason} at byte {error.start})", path=path
+        ) from None
+    budget = [YAML_MAX_NODES]
+    _yaml_size(data, budget)
+    if budget[0] < 0:
+        raise InputError(f"{what} expands to more than {YAML_MAX_NODES} values", path=path)
     if not isinstance(data, dict):
         raise InputError(f"{what} must be a YAML mapping", path=path)
     return data
 
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield `(line_number, object)` for each non-blank line; every line must be a JSON object."""
+    """Yield `(line_number, object)` for each non-blank line; every line must be a JSON object.
+
+    A UTF-8 byte-order mark at the start is allowed; bytes that are not UTF-8 are an
+    error naming the line.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", path=path)
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as error:
+                raise InputError(
+                    f"not UTF-8 text ({error.reason} at byte {error.start} of the line)",
+                    path=path,
+                    line=number,
+                ) from None
             if not line.strip():
                 continue
             try:
@@ -181,3 +233,20 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 def sha256_json(obj: Any) -> str:
     """Hex SHA-256 of an object's canonical JSON form."""
     return sha256_bytes(canonical_json(obj).encode("utf-8"))
+
+
+def publish_into(staging: str | Path, target: str | Path) -> list[Path]:
+    """Move every file of `staging` into `target`, replacing files of the same name only.
+
+    Unlike `atomic_directory`, whatever else `target` holds stays. Each file lands with
+    one rename; `staging` is removed. Returns the published paths.
+    """
+    staging, target = Path(staging), Path(target)
+    published = []
+    for source in sorted(p for p in staging.rglob("*") if p.is_file()):
+        destination = target / source.relative_to(staging)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, destination)
+        published.append(destination)
+    shutil.rmtree(staging, ignore_errors=True)
+    return published

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.core.errors import InputError
+from harness.core.errors import InputError, Where
 from harness.core.io import iter_jsonl, write_jsonl
 
 TEXT_FIELDS = ("id", "question", "reasoning", "response", "source")
@@ -38,32 +39,25 @@ class PoolRecord:
     ) -> PoolRecord:
         """Validate a normalized row; errors name the file, line, record and field."""
         record_id = row.get("id")
-        where = {
-            "path": path,
-            "line": line,
-            "record": None if record_id is None else str(record_id),
-        }
+        where = Where(path, line).at_record(record_id)
         for name in TEXT_FIELDS:
             value = row.get(name, "" if name in ("reasoning", "source") else None)
             if value is None:
-                raise InputError("missing required field", field=name, **where)
+                raise where.error("missing required field", field=name)
             if not isinstance(value, str):
-                raise InputError(
-                    f"expected a string, got {type(value).__name__}", field=name, **where
-                )
+                raise where.error(f"expected a string, got {type(value).__name__}", field=name)
         if not row["id"].strip():
-            raise InputError("empty id", field="id", **where)
+            raise where.error("empty id", field="id")
+        if any(unicodedata.category(char) in ("Cc", "Cf") for char in row["id"]):
+            # ids travel into file names, SVG plots, sheets and logs, where these break
+            raise where.error("id holds control or invisible characters", field="id")
         if not row["question"].strip():
-            raise InputError("empty question", field="question", **where)
+            raise where.error("empty question", field="question")
         if not row["response"].strip():
-            raise InputError(
-                "empty response (every training record needs one)", field="response", **where
-            )
+            raise where.error("empty response (every training record needs one)", field="response")
         meta = row.get("meta") or {}
         if not isinstance(meta, dict):
-            raise InputError(
-                f"expected an object, got {type(meta).__name__}", field="meta", **where
-            )
+            raise where.error(f"expected an object, got {type(meta).__name__}", field="meta")
         return cls(
             id=row["id"],
             question=row["question"],
@@ -98,12 +92,6 @@ def note_unique_id(
             field="id",
         )
     seen[record_id] = line
-
-
-def iter_records(path: str | Path) -> Iterator[PoolRecord]:
-    """Stream a normalized JSONL file without the uniqueness check (for very large pools)."""
-    for line, row in iter_jsonl(path):
-        yield PoolRecord.from_dict(row, path=path, line=line)
 
 
 def write_records(path: str | Path, records: Iterable[PoolRecord]) -> int:

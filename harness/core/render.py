@@ -17,8 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
+from pydantic import Field, field_validator
+
+from harness.core.config import Section
 from harness.core.errors import InputError
 from harness.core.records import PoolRecord
 
@@ -28,12 +31,31 @@ IGNORE_INDEX = -100
 DEFAULT_ASSISTANT_FORMAT = "## Thinking\n\n{reasoning}\n\n## Final Response\n\n{response}"
 
 
-@dataclass(frozen=True)
-class RenderStyle:
-    """How a record becomes chat messages: an optional system prompt and the assistant layout."""
+class RenderStyle(Section):
+    """How a record becomes chat messages, the same for influence scoring and for training."""
 
-    system_prompt: str | None = None
-    assistant_format: str = DEFAULT_ASSISTANT_FORMAT
+    cli_prefix: ClassVar[str] = ""
+
+    system_prompt: str | None = Field(
+        None, description="system turn before every question (must match evaluation)"
+    )
+    assistant_format: str = Field(
+        DEFAULT_ASSISTANT_FORMAT,
+        description="the assistant turn of a record with a chain of thought "
+        "({reasoning} and {response} are filled in); without one, the response alone",
+    )
+
+    @field_validator("assistant_format")
+    @classmethod
+    def _format_has_fields(cls, value: str) -> str:
+        for name in ("{reasoning}", "{response}"):
+            if name not in value:
+                raise ValueError(f"the assistant format must contain {name}")
+        try:
+            value.format(reasoning="", response="")
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(f"the assistant format is not a valid template ({error})") from None
+        return value
 
 
 @dataclass(frozen=True)

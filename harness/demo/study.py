@@ -96,14 +96,16 @@ def demo_config(
     return {
         "name": out.name or "demo",
         "seed": seed,
-        "pool": {"path": str(pool), "format": "jsonl"},
-        "validation": {"suites": ["standard"], "per_task": 5}
-        if real
-        else {"tasks": [synthetic], "per_task": 12},
-        "selection": {
-            "batch_size": 16,
-            # real validation items run long in the tiny tokenizer (trained on synthetic text)
-            "max_length": 2048 if real else 512,
+        "select": {
+            "pool": {"path": str(pool), "format": "jsonl"},
+            "validation": {"suites": ["standard"], "per_task": 5}
+            if real
+            else {"tasks": [synthetic], "per_task": 12},
+            "scoring": {
+                "batch_size": 16,
+                # real validation items run long in the tiny tokenizer (trained on synthetic text)
+                "max_length": 2048 if real else 512,
+            },
             "strategies": ["diq", "random", "influence", "difficulty", "full"],
             "ratios": [low, high],
         },
@@ -126,7 +128,7 @@ def demo_config(
             "tasks": [] if real else [synthetic],
             "limit": 40 if real else size.eval_limit,
             "max_tokens": 16,
-            "extra_models": [f"base={base}"],
+            "models": [f"base={base}"],
         },
         "judge": {
             "graders": ["reference-grader/diagnosis"],

@@ -1,9 +1,21 @@
-"""The experiment config: one YAML file describes the whole study `diq run` carries out.
+"""The experiment config: one YAML file, composed of each stage's own section.
 
-Every section is a pydantic model that forbids unknown keys, so a typo is an error that
-names the key (and the file) instead of a silently ignored setting. `diq config
---example` prints `example.yaml` beside this module: every key, its default and what it
-does. Relative paths in a config are resolved against the config file's directory.
+```yaml
+name: my-study
+seed: 0              # every stage's seed unless the stage sets its own
+render: {...}        # how records become chat turns: selection scores what training trains
+select: {...}        # selection.config.SelectConfig      (diq select)
+train: {...}         # harness.training.TrainConfig       (diq train)
+eval: {...}          # harness.study.evaluation.EvalConfig (diq eval)
+judge: {...}         # harness.study.evaluation.JudgeConfig
+review: {...}        # reports.config.ReviewConfig        (diq review export)
+report: {...}        # reports.config.ReportConfig        (diq report)
+```
+
+Each section is the same model the stage's command builds its options from, so a field
+is defined once. Unknown keys are errors naming the key; relative paths are resolved
+against the config file's directory. `diq config --example` prints every field with its
+description (`harness.study.example`).
 """
 
 from __future__ import annotations
@@ -12,228 +24,130 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from harness.core.errors import InputError
+from harness.core.config import FieldProblem, Section, parse_section, resolve_paths
 from harness.core.io import read_yaml_mapping
+from harness.core.render import RenderStyle
+from harness.study.evaluation import EvalConfig, JudgeConfig
 from harness.training.config import TrainConfig
+from selection.config import SelectConfig
 
-EXAMPLE = Path(__file__).with_name("example.yaml")
-
-
-class Section(BaseModel):
-    """A config section: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PoolSpec(Section):
-    """The SFT pool to select from."""
-
-    path: str
-    format: Literal["auto", "medical-o1", "medmcqa", "jsonl", "parquet", "hf"] = "auto"
-    field_map: dict[str, str] = {}
-    hf_split: str = "train"
-    hf_config: str | None = None
-    cop_base: Literal[0, 1] | None = None
-
-
-class TaskSpec(Section):
-    """One Inspect task of this package and its arguments (`-T key=value`)."""
-
-    task: str
-    args: dict[str, Any] = {}
-    label: str | None = None
-
-
-class ValidationSpec(Section):
-    """Validation items for the influence direction: a file, or k per task drawn from suites."""
-
-    path: str | None = None
-    suites: list[str] = []
-    tasks: list[TaskSpec] = []
-    per_task: int = Field(20, ge=1)
-    seed: int = 0
-
-    @model_validator(mode="after")
-    def _one_source(self) -> ValidationSpec:
-        if bool(self.path) == bool(self.suites or self.tasks):
-            raise ValueError("give either `path` or `suites`/`tasks` to draw validation items from")
-        return self
-
-
-class DecontaminationSpec(Section):
-    """Remove pool records that match evaluation questions, and near-duplicates in the pool."""
-
-    enabled: bool = True
-    ngram: int = Field(8, ge=1)
-    ngram_threshold: float = Field(0.5, gt=0, le=1)
-    near_duplicate_threshold: float | None = Field(0.8, gt=0, le=1)
-
-
-class DifficultySpec(Section):
-    """Which difficulty score splits the quadrants."""
-
-    scorer: str = "ifd"
-    axis: Literal["overall", "knowledge", "reasoning"] = "overall"
-    percentile: float = Field(50.0, ge=0, le=100)
-    labels: str | None = None
-    classifier: str | None = None
-    scores: str | None = None
-    encoder: str | None = None
-
-
-class SelectionSpec(Section):
-    """Scoring (difficulty, influence) and the subsets to write."""
-
-    model: str | None = None
-    params: str = "all-linear"
-    method: str = "fast"
-    adapter: str | None = None
-    batch_size: int = Field(8, ge=1)
-    max_length: int = Field(2048, ge=8)
-    precision: str = "auto"
-    strategies: list[str] = ["diq", "random"]
-    ratios: list[float] = [0.01, 0.1]
-    counts: list[int] = []
-    influence_threshold: float | None = None
-    difficulty: DifficultySpec = DifficultySpec()
-    decontamination: DecontaminationSpec = DecontaminationSpec()
-    nproc: int = Field(1, ge=1)
-
-
-class TrainSpec(TrainConfig):
-    """The base model, which subsets to train, and the hyperparameters (see `diq train`)."""
-
-    base: str
-    subsets: list[str] | None = None
-    models: dict[str, str] = {}
-    accelerate_config: str | None = None
-    seed: int | None = None  # type: ignore[assignment]  # None: the experiment's seed
-
-
-class EvalSpec(Section):
-    """Benchmarks every model is evaluated on."""
-
-    suites: list[str] = ["standard"]
-    tasks: list[TaskSpec] = []
-    limit: int | None = Field(None, ge=1)
-    max_tokens: int | None = Field(None, ge=1)
-    cot: bool = False
-    provider: Literal["hf", "vllm"] = "hf"
-    model_args: dict[str, Any] = {}
-    extra_models: list[str] = []
-    logs: list[str] = []
-    max_connections: int | None = Field(None, ge=1)
-
-
-class JudgeSpec(Section):
-    """Rubric judging of open-ended answers and of the subsets as training data."""
-
-    graders: list[str] = []
-    grader_args: dict[str, Any] = {}
-    tasks: list[TaskSpec] = [TaskSpec(task="clinical_reasoning", args={"limit": 50})]
-    data_quality: bool = True
-    data_quality_limit: int | None = Field(50, ge=1)
-    mode: Literal["json", "logprobs"] = "json"
-    max_tokens: int | None = Field(None, ge=1)
+# sections that take the experiment's seed unless they set their own
+SEEDED = ("select", "train", "eval", "judge", "review", "report")
+# sections that render records: they take the experiment's `render`
+RENDERING = ("select", "train")
 
 
 class ReviewSpec(Section):
     """Blinded physician rater sheets exported from the judged answers."""
 
-    enabled: bool = True
-    raters: list[str] = ["rater-1", "rater-2", "rater-3"]
-    items: int = Field(30, ge=1)
-    calibration: int = Field(10, ge=0)
-    raters_per_item: int = Field(2, ge=1)
-    format: Literal["xlsx", "csv", "labelstudio"] = "xlsx"
+    enabled: bool = Field(True, description="export rater sheets after judging")
+    raters: list[str] = Field(
+        ["rater-1", "rater-2", "rater-3"], description="rater ids, one sheet each"
+    )
+    items: int = Field(30, ge=1, description="prompts to rate (every model's answer to each)")
+    calibration: int = Field(10, ge=0, description="items every rater rates")
+    raters_per_item: int = Field(2, ge=1, description="raters per item outside the calibration")
+    format: Literal["xlsx", "csv", "labelstudio"] = Field("xlsx", description="sheet format")
+    seed: int = Field(0, description="seed of codes, sampling, assignment and order")
+
+    @model_validator(mode="after")
+    def _enough_raters(self) -> ReviewSpec:
+        if len(self.raters) < self.raters_per_item:
+            raise FieldProblem(
+                "raters",
+                f"{len(self.raters)} rater(s) cannot give each item {self.raters_per_item} "
+                "ratings (raters_per_item)",
+            )
+        if len(set(self.raters)) < len(self.raters):
+            raise FieldProblem("raters", "a rater is listed twice")
+        return self
 
 
 class ReportSpec(Section):
     """The statistical comparison report."""
 
-    reference: str | None = None
-    correction: Literal["holm", "bh"] = "holm"
-    resamples: int = Field(9999, ge=100)
-    primary: list[str] = []
-    labels: dict[str, str] = {}
+    reference: str | None = Field(
+        None, description="the model every other model is compared with (a subset name)"
+    )
+    correction: Literal["holm", "bh"] = Field("holm", description="multiplicity correction")
+    resamples: int = Field(9999, ge=100, description="bootstrap and permutation resamples")
+    primary: list[str] = Field(
+        [], description="confirmatory family (Holm), e.g. [AvgA]; the rest exploratory (BH)"
+    )
+    labels: dict[str, str] = Field({}, description="relabel models or logs, e.g. {hf/base: base}")
+    seed: int = Field(0, description="seed of every bootstrap and permutation")
 
 
 class ExperimentConfig(Section):
     """A whole study: select, train, eval, judge, review export, report."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    seed: int = 0
-    pool: PoolSpec
-    validation: ValidationSpec
-    selection: SelectionSpec = SelectionSpec()
-    train: TrainSpec
-    eval: EvalSpec = EvalSpec()
-    judge: JudgeSpec = JudgeSpec()
-    review: ReviewSpec = ReviewSpec()
-    report: ReportSpec = ReportSpec()
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="run name (letters, digits, . _ -); the run directory is runs/<name>",
+        examples=["llama31-8b-medical-o1"],
+    )
+    seed: int = Field(
+        0, description="one seed for drawing, selection, training, decoding, statistics"
+    )
+    render: RenderStyle = Field(
+        RenderStyle(), description="how records become chat turns, for scoring and training alike"
+    )
+    select: SelectConfig = Field(description="scores and subsets (`diq select`)")
+    train: TrainConfig = Field(description="one fine-tuned model per subset (`diq train`)")
+    eval: EvalConfig = Field(EvalConfig(), description="benchmarks every model answers")
+    judge: JudgeConfig = Field(JudgeConfig(), description="rubric judging")
+    review: ReviewSpec = Field(ReviewSpec(), description="blinded physician rater sheets")
+    report: ReportSpec = Field(ReportSpec(), description="paired statistics and the HTML report")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _shared_settings(cls, data: Any) -> Any:
+        """The experiment's seed and rendering reach every stage; scoring defaults to the base."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for name in SEEDED:
+            section = data.get(name, {})
+            if isinstance(section, dict) and "seed" not in section:
+                data[name] = {**section, "seed": data.get("seed", 0)}
+        render = data.get("render", {})
+        for name in RENDERING:
+            section = data.get(name)
+            if isinstance(section, dict) and "render" not in section:
+                data[name] = {**section, "render": render}
+        select, train = data.get("select"), data.get("train")
+        if isinstance(select, dict) and isinstance(train, dict) and "base" in train:
+            scoring = select.get("scoring") or {}
+            if isinstance(scoring, dict) and scoring.get("model") is None:
+                data["select"] = {**select, "scoring": {**scoring, "model": train["base"]}}
+        return data
 
-PATH_FIELDS = {
-    ("pool", "path"),
-    ("validation", "path"),
-    ("selection", "model"),
-    ("selection", "adapter"),
-    ("train", "base"),
-    ("train", "accelerate_config"),
-    ("train", "models"),  # a mapping: its values are paths
-    ("eval", "logs"),  # a list of paths
-}
-
-
-def _resolve_paths(data: dict[str, Any], root: Path) -> dict[str, Any]:
-    """Make relative file paths absolute against the config's directory (hub ids stay)."""
-
-    def resolve(value: Any) -> Any:
-        if isinstance(value, str) and (
-            value.startswith((".", "/", "~")) or (root / value).exists()
-        ):
-            return str((root / Path(value).expanduser()).resolve())
-        return value
-
-    for section, key in PATH_FIELDS:
-        values = data.get(section)
-        if not isinstance(values, dict) or key not in values:
-            continue
-        value = values[key]
-        if isinstance(value, dict):
-            values[key] = {name: resolve(item) for name, item in value.items()}
-        elif isinstance(value, list):
-            values[key] = [resolve(item) for item in value]
-        else:
-            values[key] = resolve(value)
-    return data
+    @model_validator(mode="after")
+    def _one_rendering(self) -> ExperimentConfig:
+        for name in RENDERING:
+            if getattr(self, name).render != self.render:
+                raise FieldProblem(
+                    f"{name}.render",
+                    "set the rendering once, as the top-level `render`, so that selection "
+                    "scores what training trains",
+                )
+        return self
 
 
 def load_config(path: str | Path) -> ExperimentConfig:
     """Read and validate a config; errors name the file and the key."""
     path = Path(path)
     data = read_yaml_mapping(path, "experiment config")
-    return parse_config(_resolve_paths(data, path.parent.resolve()), source=str(path))
+    return parse_config(resolve_paths(ExperimentConfig, data, path.parent.resolve()), str(path))
 
 
 def parse_config(data: dict[str, Any], source: str = "config") -> ExperimentConfig:
     """Validate a config mapping; the first problem is reported with its dotted key."""
-    try:
-        return ExperimentConfig.model_validate(data)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        key = ".".join(str(part) for part in problem["loc"])
-        message = "unknown key" if problem["type"] == "extra_forbidden" else problem["msg"]
-        raise InputError(message, path=source, field=key or None) from None
+    return parse_section(ExperimentConfig, data, source=source)
 
 
 def dump_config(config: ExperimentConfig) -> str:
     """The resolved config as YAML (every default written out)."""
     return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
-
-
-def example_text() -> str:
-    """The documented example config."""
-    return EXAMPLE.read_text(encoding="utf-8")

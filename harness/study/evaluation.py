@@ -1,182 +1,176 @@
-"""Run a benchmark suite for one or more models with Inspect's `eval_set`.
+"""The eval and judge stages' settings, and running tasks for models with Inspect's `eval_set`.
 
-One log per model x task lands in the log directory; rerunning the same command skips
-what finished (eval_set's own bookkeeping). Models run one after another, so a GPU only
-ever holds one local checkpoint; for throughput, serve checkpoints with vLLM and pass
-`vllm/...` or `openai-api/<service>/...` model names instead.
+One log per model x task lands in the log directory; rerunning skips what finished
+(eval_set's own bookkeeping) and re-evaluates a checkpoint whose content changed. Models
+run one after another, so a GPU only ever holds one local checkpoint; for throughput,
+serve checkpoints with vLLM (`provider: vllm`) or pass `openai-api/<service>/...` names.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import Field
+
+from harness.core.config import Section, TaskSpec, cli
 from harness.core.errors import ConfigError, InputError
-from harness.core.io import sha256_file
-from tasks.suites import Suite, build_task
+from harness.study.models import ModelSpec, check_distinct, model_identity, parse_model
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A model as Inspect names it, its model arguments, and where its weights live.
-
-    `checkpoint` is set for a model served on this machine (in-process `hf/` or Inspect's
-    vLLM server): a directory or a Hugging Face id. `label` is the name reports show; it
-    travels in the eval's metadata because `vllm/` names carry the checkpoint path.
-    """
-
-    name: str
-    args: dict[str, Any] = field(default_factory=dict)
-    label: str | None = None
-    checkpoint: str | None = None
-
-    def greedy(self) -> dict[str, Any]:
-        """Generation settings for greedy decoding (`hf/` takes `do_sample=False` instead)."""
-        return {} if self.name.startswith("hf/") else {"temperature": 0.0}
-
-    def metadata(self) -> dict[str, Any] | None:
-        """Eval metadata naming the model for reports (see `reports.frames.assign_labels`)."""
-        return {"label": self.label} if self.label else None
-
-    def register(self) -> None:
-        """Tell Inspect what a local checkpoint is, so it never asks the Hub about its name.
-
-        Inspect looks up model info (context window) by model name after generating; for
-        `hf/<label>` that instantiates a provider for the Hub repo `<label>`, which
-        offline costs ~50 s of connection retries per model. A registered entry answers
-        the lookup instead.
-        """
-        if self.checkpoint is None:
-            return
-        from inspect_ai.model import ModelInfo, set_model_info
-
-        config = Path(self.checkpoint) / "config.json"
-        context = (
-            json.loads(config.read_text()).get("max_position_embeddings")
-            if config.is_file()
-            else None
-        )
-        set_model_info(
-            self.name, ModelInfo(organization="local checkpoint", context_length=context)
-        )
-
-
-def parse_key_values(pairs: tuple[str, ...] | list[str], option: str) -> dict[str, Any]:
-    """`key=value` strings to a dict; values parsed like Inspect's `-M`/`-T` (YAML scalars)."""
-    import yaml
-
-    result: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"{option} expects key=value, got {pair!r}")
-        result[key.replace("-", "_")] = yaml.safe_load(value)
-    return result
-
-
-def parse_model(
-    spec: str, model_args: dict[str, Any] | None = None, provider: str = "hf"
-) -> ModelSpec:
-    """A model from the command line or a config.
-
-    Accepted forms: an Inspect model name (`openai/gpt-4o`, `vllm/...`, `hf/name`); a
-    checkpoint directory (`runs/x/models/diq-0.01`), labelled with the directory's name;
-    or `LABEL=CHECKPOINT`, where CHECKPOINT is a directory or a Hugging Face id
-    (`base=meta-llama/Llama-3.1-8B-Instruct`). Checkpoints are served on this machine by
-    `provider`: `hf` loads them in-process as `hf/<label>` and decodes greedily unless
-    `do_sample` is given; `vllm` starts Inspect's vLLM server on `vllm/<checkpoint>`.
-    """
-    if provider not in ("hf", "vllm"):
-        raise ConfigError(f"local checkpoints run with provider hf or vllm, not {provider!r}")
-    label, sep, target = spec.partition("=")
-    raw = target if sep else spec
-    path = Path(raw).expanduser()
-    looks_like_path = raw.startswith(("/", ".", "~")) or (
-        len(path.parts) > 1 and path.parent.is_dir()
-    )
-    if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise InputError("not a transformers checkpoint (no config.json)", path=path)
-        checkpoint = str(path.resolve())
-    elif sep and label and "/" in target and not looks_like_path:
-        checkpoint = target  # a Hugging Face id
-    elif sep or looks_like_path or "/" not in spec:
-        raise InputError(
-            "neither a checkpoint directory, LABEL=CHECKPOINT, nor a provider/model name",
-            path=path,
-        )
-    else:
-        args = dict(model_args or {})
-        if spec.startswith("hf/"):
-            args.setdefault("do_sample", False)
-        return ModelSpec(name=spec, args=args)
-    label = label if sep else path.name
-    if provider == "vllm":
-        return ModelSpec(
-            name=f"vllm/{checkpoint}", args=dict(model_args or {}), label=label,
-            checkpoint=checkpoint,
-        )  # fmt: skip
-    args = {"model_path": checkpoint, "do_sample": False, **(model_args or {})}
-    return ModelSpec(name=f"hf/{label}", args=args, label=label, checkpoint=checkpoint)
-
-
-def check_distinct(models: list[ModelSpec]) -> None:
-    """Fail when two models would share an Inspect model name or a report label.
-
-    Logs are told apart by model name and reports by label, so two checkpoints that
-    both become `hf/<basename>` (or share a label) would resume each other's eval set
-    and be pooled into one row of every comparison.
-    """
-    keys: list[tuple[str, Callable[[ModelSpec], str]]] = [
-        ("model name", lambda model: model.name),
-        ("label", lambda model: model.label or model.name),
-    ]
-    for what, key_of in keys:
-        seen: dict[str, ModelSpec] = {}
-        for model in models:
-            value = key_of(model)
-            if value in seen:
-                first = seen[value].checkpoint or seen[value].name
-                raise ConfigError(
-                    f"two models share the {what} {value!r} ({first} and "
-                    f"{model.checkpoint or model.name}); give them distinct labels, e.g. "
-                    "--model LABEL=CHECKPOINT"
-                )
-            seen[value] = model
-
 
 IDENTITY_KEY = "diq_inputs_sha256"
 
 
-def content_identity(value: str) -> str:
-    """What a path holds: a directory's `checkpoint_fingerprint`, a file's sha256.
+class EvalConfig(Section):
+    """Benchmarks every model answers: the `eval:` section and `diq eval`."""
 
-    Anything else (a hub id) is returned as given. Stage inputs and logs name files by
-    path, and a file edited or replaced in place keeps its path, so they hash this instead.
+    suites: list[str] = Field(
+        ["standard"],
+        description="benchmark suites (see `diq eval list`): standard (AvgS), challenging "
+        "(AvgC), paper, all",
+        json_schema_extra=cli("--suite", repeat=True),
+        examples=[["paper"]],
+    )
+    tasks: list[TaskSpec] = Field(
+        [],
+        description="more tasks, e.g. {task: medbullets, args: {options: 5, path: op5.csv}}",
+        json_schema_extra=cli("--task"),
+    )
+    models: list[str] = Field(
+        [],
+        description="models to evaluate (a study adds its fine-tuned ones): LABEL=DIR, "
+        "LABEL=HF_ID, a checkpoint directory, or provider/model",
+        json_schema_extra=cli("--model", repeat=True),
+        examples=[["base=meta-llama/Llama-3.1-8B-Instruct"]],
+    )
+    model_args: dict[str, Any] = Field(
+        {},
+        description="arguments of every model (Inspect's -M), e.g. {gpu_memory_utilization: 0.85}",
+        json_schema_extra=cli("--model-arg", short="-M"),
+        examples=[{"gpu_memory_utilization": 0.85}],
+    )
+    task_args: dict[str, Any] = Field(
+        {},
+        description="arguments of every task that takes them (Inspect's -T)",
+        json_schema_extra=cli("--task-arg", short="-T"),
+    )
+    provider: Literal["hf", "vllm"] = Field(
+        "hf",
+        description="how local checkpoints run: hf (in-process) or vllm (Inspect's vLLM server)",
+        examples=["vllm"],
+    )
+    limit: int | None = Field(None, ge=1, description="samples per task (smoke runs)")
+    max_tokens: int | None = Field(
+        None, ge=1, description="generation limit (reasoning models need room)", examples=[4096]
+    )
+    cot: bool = Field(False, description="chain-of-thought prompt instead of zero-shot")
+    shuffle: bool = Field(False, description="shuffle the choices of every item")
+    seed: int = Field(0, description="seed of choice shuffling and decoding")
+    max_connections: int | None = Field(
+        None, ge=1, description="concurrent requests (hf: the batch size)"
+    )
+    exclude: str | None = Field(
+        None,
+        description="validation items (or ids) never to evaluate (a study adds its drawn ones)",
+        json_schema_extra=cli(path=True),
+    )
+    logs: list[str] = Field(
+        [],
+        description="Inspect logs made elsewhere to include in the report",
+        json_schema_extra=cli(hidden=True, path=True),
+    )
+
+    def task_specs(self) -> list[TaskSpec]:
+        """The suites' tasks, then the listed ones."""
+        from tasks.suites import get_suite
+
+        specs = [
+            TaskSpec(task=entry.task, args=dict(entry.args), label=entry.label)
+            for name in self.suites
+            for entry in get_suite(name).tasks
+        ]
+        return specs + list(self.tasks)
+
+    def optional(self) -> Callable[[TaskSpec], bool]:
+        """Which tasks may be missing their data (user-supplied sets of a suite)."""
+        return optional_in(self.suites)
+
+    def model_specs(self, names: Sequence[str] = ()) -> list[ModelSpec]:
+        """`names` (a study's checkpoints, as LABEL=DIR) and the listed models."""
+        args = dict(self.model_args)
+        return [parse_model(name, args, self.provider) for name in [*names, *self.models]]
+
+
+class JudgeConfig(Section):
+    """Rubric judging of open-ended answers and of the subsets as training data."""
+
+    graders: list[str] = Field(
+        [],
+        description="Inspect models bound to the grader role; several make a jury; [] = no judging",
+        examples=[["openai/gpt-4.1"]],
+    )
+    grader_args: dict[str, Any] = Field(
+        {}, description="model arguments of the graders, e.g. {base_url: http://gpu2:8000/v1}"
+    )
+    tasks: list[TaskSpec] = Field(
+        [TaskSpec(task="clinical_reasoning", args={"limit": 50})],
+        description="open-ended tasks every model answers, then the graders judge",
+    )
+    data_quality: bool = Field(True, description="also judge every subset as training data")
+    data_quality_limit: int | None = Field(50, ge=1, description="records judged per subset")
+    mode: Literal["json", "logprobs"] = Field(
+        "json", description="json verdicts, or logprobs (graders that return log-probabilities)"
+    )
+    max_tokens: int | None = Field(
+        None, ge=1, description="generation limit of the evaluated models on open-ended cases"
+    )
+    seed: int = Field(0, description="seed of sampling and decoding")
+
+
+def optional_in(suites: Sequence[str]) -> Callable[[TaskSpec], bool]:
+    """Whether a task spec is an optional (user-supplied) entry of one of these suites."""
+    from tasks.suites import get_suite
+
+    optional = {
+        (entry.task, entry.label)
+        for name in suites
+        for entry in get_suite(name).tasks
+        if entry.optional
+    }
+    return lambda spec: (spec.task, spec.label or spec.task) in optional
+
+
+def build_tasks(
+    specs: Sequence[TaskSpec],
+    overrides: dict[str, Any],
+    optional: Callable[[TaskSpec], bool] = lambda spec: False,
+) -> list[Any]:
+    """Inspect tasks for specs (overrides go to the tasks that take them).
+
+    An optional task whose data is missing is skipped with a warning.
     """
-    from harness.training.base import checkpoint_fingerprint
+    from tasks.suites import SuiteTask, build_task
 
-    path = Path(value).expanduser()
-    if path.is_dir():
-        return checkpoint_fingerprint(path)
-    return sha256_file(path) if path.is_file() else value
-
-
-def model_identity(model: ModelSpec | None) -> str | None:
-    """Content identity of a model served here; None for API models and for no model."""
-    return None if model is None or model.checkpoint is None else content_identity(model.checkpoint)
+    tasks = []
+    for spec in specs:
+        entry = SuiteTask(spec.task, spec.label or spec.task, dict(spec.args))
+        try:
+            tasks.append(build_task(entry, **overrides))
+        except InputError as error:
+            if not optional(spec):
+                raise
+            logger.warning("skipping %s: %s", entry.label, error)
+    return tasks
 
 
 def drop_stale_logs(log_dir: Path, identities: dict[str | None, str]) -> None:
-    """Delete the logs in `log_dir` of each model (key None: any model) made from other inputs.
+    """Delete diq's logs in `log_dir` of each model (key None: any model) made from other inputs.
 
-    One pass over the log headers, whatever the number of models.
+    One pass over the log headers, whatever the number of models. Logs diq did not write
+    (no identity in their metadata) are never deleted.
     """
     if not identities or not log_dir.is_dir():
         return
@@ -187,7 +181,8 @@ def drop_stale_logs(log_dir: Path, identities: dict[str | None, str]) -> None:
     for info in list_eval_logs(str(log_dir), recursive=False):
         header = read_eval_log(info.name, header_only=True)
         wanted = identities.get(header.eval.model, identities.get(None))
-        if wanted is not None and (header.eval.metadata or {}).get(IDENTITY_KEY) != wanted:
+        made = (header.eval.metadata or {}).get(IDENTITY_KEY)  # None: not diq's log, kept
+        if wanted is not None and made is not None and made != wanted:
             logger.info("removing %s: made from other inputs", info.name)
             local_path(info.name).unlink(missing_ok=True)
 
@@ -247,52 +242,46 @@ def evaluate(
     return logs, failed
 
 
-def suite_tasks(suite: Suite, task_overrides: dict[str, Any]) -> list[Any]:
-    """Inspect tasks of a suite; optional tasks without data are skipped with a warning."""
-    tasks = []
-    for entry in suite.tasks:
-        try:
-            tasks.append(build_task(entry, **task_overrides))
-        except InputError as error:
-            if not entry.optional:
-                raise
-            logger.warning("skipping %s: %s", entry.label, error)
-    if not tasks:
-        raise ConfigError(f"suite {suite.name!r} has no task with data available")
-    return tasks
-
-
-def run_suite(
-    suite: Suite,
-    models: list[ModelSpec],
+def run_eval(
+    config: EvalConfig,
     log_dir: str | Path,
     *,
-    task_overrides: dict[str, Any] | None = None,
-    model_roles: dict[str, str] | None = None,
-    limit: int | None = None,
-    max_connections: int | None = None,
+    models: Sequence[ModelSpec] | None = None,
+    model_roles: dict[str, Any] | None = None,
     display: str | None = None,
-    generate_config: dict[str, Any] | None = None,
 ) -> list[Any]:
-    """Evaluate every model on every task of `suite`; returns the eval logs (headers).
+    """Evaluate every model on every task of `config`; returns the eval logs (headers).
 
-    Raises `ConfigError` before running anything when two models share a name or label
-    (`check_distinct`), and when any model's eval set did not complete, after Inspect's
-    own retries; the logs written so far stay in `log_dir`, and a rerun resumes.
+    `models` defaults to `config`'s. Raises `ConfigError` before anything runs when two
+    models share a name or label, and when any model's eval set did not complete after
+    Inspect's own retries; the logs written so far stay in `log_dir`, and a rerun resumes.
     """
+    models = list(models) if models is not None else config.model_specs()
     if not models:
-        raise ConfigError("give at least one --model")
-    tasks = suite_tasks(suite, task_overrides or {})
+        raise ConfigError("models: give at least one model to evaluate")
+    overrides: dict[str, Any] = {
+        "cot": config.cot,
+        "shuffle": config.shuffle,
+        "seed": config.seed,
+        **config.task_args,
+    }
+    if config.exclude:
+        overrides["exclude"] = config.exclude
+    if config.max_tokens:
+        overrides["max_tokens"] = config.max_tokens
+    tasks = build_tasks(config.task_specs(), overrides, config.optional())
+    if not tasks:
+        raise ConfigError("suites: no task with data available")
     logs, failed = evaluate(
         tasks,
         models,
         log_dir,
         greedy=True,
         model_roles=model_roles or None,
-        limit=limit,
-        max_connections=max_connections,
+        limit=config.limit,
+        max_connections=config.max_connections,
         display=display,
-        **(generate_config or {}),
+        seed=config.seed,
     )
     if failed:
         raise ConfigError(

@@ -2,11 +2,9 @@
 
 A base is a local checkpoint directory (the embedded tiny model or any
 `save_pretrained` output) or a Hugging Face model id. Its fingerprint names it in the
-train manifest and decides whether an existing model is up to date: the sha256 of
-`config.json` plus, for local directories, every file's name and size and the sha256
-of each file up to `HASHED_FILE_LIMIT` bytes (all of the tiny model; the tokenizer and
-configs of a large one, whose multi-GB weight shards are identified by name and size);
-for a hub id, the resolved commit.
+train manifest and decides whether an existing model is up to date: for a local
+directory, its content (`harness.core.fingerprint`); for a hub id, the resolved commit
+and the sha256 of its `config.json`.
 """
 
 from __future__ import annotations
@@ -16,12 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import ConfigError, InputError
+from harness.core.fingerprint import fingerprint, looks_like_hub_id
 from harness.core.io import read_json, sha256_file, sha256_json
 
 if TYPE_CHECKING:
     import torch
-
-HASHED_FILE_LIMIT = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -57,47 +54,6 @@ class BaseModelRef:
         }
 
 
-def _looks_like_hub_id(value: str) -> bool:
-    parts = value.split("/")
-    return (
-        len(parts) <= 2
-        and all(parts)
-        and not value.startswith((".", "~"))
-        and not any(part in (".", "..") for part in parts)
-    )
-
-
-def _files_fingerprint(directory: Path, *, mtimes: bool = False) -> list[list[Any]]:
-    """[name, size, sha256] per file; over the hash limit, None (or the mtime, see below).
-
-    With `mtimes`, a file too large to hash is identified by its modification time
-    instead of None (`checkpoint_fingerprint`).
-    """
-    rows: list[list[Any]] = []
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        relative = path.relative_to(directory).as_posix()
-        if relative.startswith(".") or "/." in relative:
-            continue
-        stat = path.stat()
-        if stat.st_size <= HASHED_FILE_LIMIT:
-            identity: str | None = sha256_file(path)
-        else:
-            identity = f"mtime:{stat.st_mtime_ns}" if mtimes else None
-        rows.append([relative, stat.st_size, identity])
-    return rows
-
-
-def checkpoint_fingerprint(directory: str | Path) -> str:
-    """What identifies a checkpoint to evaluate: its files, large ones by modification time.
-
-    The rows are `resolve_base`'s, plus the mtime of each file too large to hash. A base
-    model's identity leaves mtimes out so that a copied base does not retrain everything;
-    a checkpoint to evaluate needs them, because weight shards retrained in place keep
-    their names and sizes. A touched file costs one re-evaluation at worst.
-    """
-    return sha256_json(_files_fingerprint(Path(directory), mtimes=True))
-
-
 def resolve_base(base: str | Path) -> BaseModelRef:
     """Find the base model and fingerprint it, without loading weights."""
     text = str(base)
@@ -112,15 +68,14 @@ def resolve_base(base: str | Path) -> BaseModelRef:
                 path=path,
             )
         read_json(config)  # a located error if it is not JSON
-        fingerprint = sha256_json(_files_fingerprint(path))
         return BaseModelRef(
             name_or_path=str(path.resolve()),
             local_dir=path.resolve(),
             revision=None,
             config_sha256=sha256_file(config),
-            fingerprint=fingerprint,
+            fingerprint=str(fingerprint(path)),
         )
-    if not _looks_like_hub_id(text):
+    if not looks_like_hub_id(text):
         raise InputError("base model not found: no such directory", path=path)
     from transformers.utils import cached_file
 

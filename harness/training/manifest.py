@@ -2,7 +2,8 @@
 
 `match_key` hashes the inputs that determine the weights (subset bytes, base model
 fingerprint, hyperparameters, number of processes, which sets the effective batch);
-a model directory whose manifest carries the same key is up to date and is skipped.
+the manifest's ledger entry (`harness.core.ledger`) pairs it with what the directory
+holds, and a model directory whose entry matches both is up to date and is skipped.
 """
 
 from __future__ import annotations
@@ -62,12 +63,6 @@ def read_manifest(model_dir: str | Path) -> dict[str, Any] | None:
     except InputError:
         return None
     return manifest if isinstance(manifest, dict) else None
-
-
-def is_current(model_dir: str | Path, key: str) -> bool:
-    """Whether `model_dir` holds a model trained from exactly these inputs."""
-    manifest = read_manifest(model_dir)
-    return manifest is not None and manifest.get("match_key") == key
 
 
 def library_versions() -> dict[str, str | None]:

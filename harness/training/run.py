@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import InputError
+from harness.core.fingerprint import fingerprint
 from harness.core.io import atomic_directory, read_json, sha256_file, write_json
+from harness.core.ledger import Ledger
 from harness.training.base import (
     BaseModelRef,
     check_lora_targets,
@@ -35,13 +37,7 @@ from harness.training.base import (
 from harness.training.config import TrainConfig
 from harness.training.data import check_lengths, load_subset, measure_lengths, to_dataset
 from harness.training.export import publish_files, save_trained
-from harness.training.manifest import (
-    MANIFEST_NAME,
-    build_manifest,
-    is_current,
-    match_key,
-    read_manifest,
-)
+from harness.training.manifest import MANIFEST_NAME, build_manifest, match_key, read_manifest
 
 if TYPE_CHECKING:
     import torch
@@ -49,6 +45,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+LEDGER_ENTRY = "train"
 REQUEST_NAME = "request.json"
 CHECKPOINTS_DIR = "checkpoints"
 SAVED_DIR = "saved"
@@ -75,23 +72,23 @@ def work_dir_for(out: Path, work_root: str | Path | None = None) -> Path:
 
 def train_subset(
     subset: str | Path,
-    base: str | Path | BaseModelRef,
     out: str | Path,
-    config: TrainConfig | None = None,
+    config: TrainConfig,
     *,
+    base: BaseModelRef | None = None,
     work_dir: str | Path | None = None,
     resume: bool = True,
     force: bool = False,
     progress: bool = True,
     callbacks: Sequence[TrainerCallback] = (),
 ) -> TrainResult:
-    """Fine-tune `base` on the records of `subset` and publish the model to `out`.
+    """Fine-tune `config.base` on the records of `subset` and publish the model to `out`.
 
     Args:
         subset: normalized JSONL subset file (`harness.core.records`).
-        base: base model directory, Hugging Face id, or an already resolved reference.
         out: output directory; replaced as a whole when a new model is published.
-        config: hyperparameters and run options (default: the paper's, `TrainConfig()`).
+        config: the base model, hyperparameters, rendering and run options.
+        base: `config.base` already resolved (saves fingerprinting it once per subset).
         work_dir: directory for checkpoints while training (default: beside `out`); this
             model's are in its `.<out name>.work/`, removed once the model is published.
         resume: continue from the last checkpoint of an interrupted identical run.
@@ -104,24 +101,23 @@ def train_subset(
     """
     from harness.training.trainer import distributed_state
 
-    config = config or TrainConfig()
     started = time.monotonic()
     started_at = datetime.now(UTC)
     state = distributed_state()
     subset, out = Path(subset), Path(out)
     records = load_subset(subset)
-    ref = base if isinstance(base, BaseModelRef) else resolve_base(base)
+    ref = base or resolve_base(config.base)
     subset_sha256 = sha256_file(subset)
     hyperparameters = config.hyperparameters()
     key = match_key(subset_sha256, ref, hyperparameters, state.num_processes)
-    if not force and is_current(out, key):
+    if not force and Ledger(out / MANIFEST_NAME).fresh(LEDGER_ENTRY, key, _published(out)):
         logger.info("%s: up to date (%s), skipped", out, MANIFEST_NAME)
         return TrainResult(subset, out, skipped=True, manifest=read_manifest(out) or {})
     _check_replaceable(out)
 
     tokenizer = load_tokenizer(ref)
     max_length = _effective_max_length(config, ref)
-    lengths = measure_lengths(records, tokenizer, max_length, config.style(), progress=progress)
+    lengths = measure_lengths(records, tokenizer, max_length, config.render, progress=progress)
     check_lengths(lengths, subset, fail_on_truncation=config.fail_on_truncation)
     if lengths.truncated:
         logger.warning("%s: %s", subset.name, lengths.summary())
@@ -143,7 +139,7 @@ def train_subset(
     trainer = build_trainer(
         model,
         tokenizer,
-        to_dataset(records, config.style()),
+        to_dataset(records, config.render),
         config,
         args,
         progress_description=f"train {subset.stem}" if progress else None,
@@ -175,7 +171,10 @@ def train_subset(
         with atomic_directory(out) as staging:
             publish_files(saved, staging, config=config, base=ref, tokenizer=tokenizer)
             manifest["wall_time_s"] = round(time.monotonic() - started, 3)
-            write_json(staging / MANIFEST_NAME, manifest)
+            ledger = Ledger(staging / MANIFEST_NAME)
+            ledger.record(LEDGER_ENTRY, key, _published(staging))
+            ledger.save(**manifest)
+        manifest = read_manifest(out) or {}
         shutil.rmtree(work, ignore_errors=True)
         logger.info(
             "%s: %d steps, loss %s -> %s, %.1f s -> %s",
@@ -196,9 +195,8 @@ def train_subset(
 
 def train_all(
     subsets_dir: str | Path,
-    base: str | Path,
+    config: TrainConfig,
     models_dir: str | Path | None = None,
-    config: TrainConfig | None = None,
     **options: Any,
 ) -> list[TrainResult]:
     """Train one model per `*.jsonl` subset into `models_dir/<subset name>/`.
@@ -207,7 +205,6 @@ def train_all(
     Models whose manifest matches their inputs are skipped, so an interrupted pipeline
     resumes where it stopped. `options` are passed to `train_subset`.
     """
-    config = config or TrainConfig()
     subsets_dir = Path(subsets_dir)
     if not subsets_dir.is_dir():
         raise InputError("subsets directory not found", path=subsets_dir)
@@ -215,12 +212,21 @@ def train_all(
     if not subsets:
         raise InputError("no subset files (*.jsonl) in the subsets directory", path=subsets_dir)
     models = Path(models_dir) if models_dir is not None else subsets_dir.parent / "models"
-    ref = resolve_base(base)
+    for subset in subsets:  # every file is checked before the first model trains
+        load_subset(subset)
+    ref = resolve_base(config.base)
     results = []
     for number, subset in enumerate(subsets, start=1):
         logger.info("[%d/%d] %s", number, len(subsets), subset.name)
-        results.append(train_subset(subset, ref, models / subset.stem, config, **options))
+        results.append(train_subset(subset, models / subset.stem, config, base=ref, **options))
     return results
+
+
+def _published(model_dir: Path) -> dict[str, str | None]:
+    """What a published model directory holds, its manifest aside."""
+    return {
+        "model": fingerprint(model_dir, exclude={MANIFEST_NAME}) if model_dir.is_dir() else None
+    }
 
 
 def _load_dtype(config: TrainConfig, *, bf16: bool) -> torch.dtype:

@@ -182,7 +182,7 @@ def length_batches(
 
 
 @functools.cache
-def _accepts_logits_to_keep(model_class: type) -> bool:
+def _accepts_logits_to_keep(model_class: Any) -> bool:
     return "logits_to_keep" in inspect.signature(model_class.forward).parameters
 
 
@@ -204,7 +204,8 @@ def model_logits(
         "attention_mask": batch.attention_mask,
         "use_cache": False,
     }
-    if _accepts_logits_to_keep(type(model)):
+    model_class: Any = type(model)  # a class is hashable; its typing stub says otherwise
+    if _accepts_logits_to_keep(model_class):
         kwargs["logits_to_keep"] = keep
     logits = (forward or model)(**kwargs).logits
     return logits[keep] if logits.dim() == 3 else logits

@@ -223,7 +223,7 @@ class ReverseContraction:
         primals = tuple(own[n].detach() for n in names)
         tangents = tuple(tangent[n].to(own[n].dtype) for n in names)
         with torch.no_grad():
-            _, out_tangent = jvp(call, primals, tangents)
+            out_tangent = jvp(call, primals, tangents)[1]
         return layout.dot(grad, out_tangent.expand_as(grad), self.acc_dtype, site.name)
 
     def scores(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:

@@ -23,16 +23,17 @@ from selection.influence.params import ParameterSet
 @contextlib.contextmanager
 def eager_attention(model: nn.Module) -> Iterator[None]:
     """Switch an HF model to eager attention for the block, then back."""
+    hf_model: Any = model  # transformers' PreTrainedModel, typed as a plain Module here
     config = getattr(model, "config", None)
     previous = getattr(config, "_attn_implementation", None)
     if previous in (None, "eager") or not hasattr(model, "set_attn_implementation"):
         yield
         return
-    model.set_attn_implementation("eager")
+    hf_model.set_attn_implementation("eager")
     try:
         yield
     finally:
-        model.set_attn_implementation(previous)
+        hf_model.set_attn_implementation(previous)
 
 
 def jvp_scores(
@@ -58,5 +59,5 @@ def jvp_scores(
         return losses_from_logits(logits, batch)
 
     with torch.no_grad(), eager_attention(model):
-        values, derivatives = jvp(losses, primals, tangents)
+        values, derivatives = jvp(losses, primals, tangents)[:2]
     return values, derivatives

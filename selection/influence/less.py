@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 
 from harness.core.errors import ConfigError
+from selection.config import LessConfig
 from selection.influence.batching import Batch
 from selection.influence.params import ParameterSet
 from selection.influence.reference import iter_per_sample_gradients
@@ -35,24 +36,6 @@ _MASK32 = 0xFFFFFFFF
 _GOLDEN32 = 0x9E3779B9  # the Weyl increment of splitmix32
 # bit k of an int32 word, as int32 (bit 31 is the sign bit)
 _BITS = [1 << k if k < 31 else -(1 << 31) for k in range(32)]
-
-
-@dataclass(frozen=True)
-class LessConfig:
-    """Options of the LESS-compatible mode; `projection_dim=None` keeps full gradients."""
-
-    projection_dim: int | None = 8192
-    seed: int = 0
-    optimizer_state: str | None = None
-    beta1: float = 0.9
-    beta2: float = 0.999
-    eps: float = 1e-8
-
-    def __post_init__(self) -> None:
-        if self.projection_dim is not None and self.projection_dim < 1:
-            raise ConfigError(f"--less-dim must be >= 1, got {self.projection_dim}")
-        if not 0 <= self.seed <= _MASK32:
-            raise ConfigError(f"--less-seed must be in 0..{_MASK32}, got {self.seed}")
 
 
 @dataclass(frozen=True)
@@ -219,8 +202,8 @@ class LessScorer:
                 grads = adam_feature(grads, self.moments, self.config)
             buffer[row] = flatten(grads, self.names)
             losses.append(loss.float())
-        if self.config.projection_dim is not None:
-            buffer = project(buffer, self.config.projection_dim, self.config.seed)
+        if self.config.dim is not None:
+            buffer = project(buffer, self.config.dim, self.config.seed)
         return torch.stack(losses), buffer
 
     def scores(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:

@@ -8,16 +8,13 @@ weights) and every row dot, per-sample sum and validation-gradient accumulation 
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
 from harness.core.errors import ConfigError
-from harness.core.io import sha256_file, sha256_json
 from selection.options import PRECISIONS
 
 
@@ -77,7 +74,7 @@ def load_model(
     from transformers import AutoModelForCausalLM
 
     try:
-        model = AutoModelForCausalLM.from_pretrained(reference, dtype=precision.weights)
+        model: nn.Module = AutoModelForCausalLM.from_pretrained(reference, dtype=precision.weights)
     except (OSError, ValueError) as error:
         raise ConfigError(f"cannot load the model {reference!r}: {error}") from None
     if adapter is not None:
@@ -91,28 +88,3 @@ def load_model(
     model.to(device=precision.device, dtype=precision.weights)
     model.eval()
     return model
-
-
-def fingerprint(reference: str | None) -> str | None:
-    """A content hash of a local checkpoint directory (or file), or of the id for a hub id.
-
-    Hashing a multi-GB checkpoint takes a while, so results are cached per file listing
-    (path, size, modification time): a changed file is hashed again.
-    """
-    if reference is None:
-        return None
-    path = Path(reference)
-    if not path.exists():
-        return sha256_json({"hub_id": reference})
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    listing = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
-    return _content_hash(str(path), listing)
-
-
-@functools.lru_cache(maxsize=64)
-def _content_hash(root: str, listing: tuple[tuple[str, int, int], ...]) -> str:
-    if Path(root).is_file():
-        return sha256_file(root)
-    return sha256_json(
-        [[str(Path(name).relative_to(root)), size, sha256_file(name)] for name, size, _ in listing]
-    )

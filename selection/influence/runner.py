@@ -18,7 +18,7 @@ import shutil
 import socket
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,12 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from harness.core.errors import ConfigError, DiqError
+from harness.core.errors import ConfigError, DiqError, InputError
+from harness.core.fingerprint import looks_like_hub_id
 from harness.core.io import atomic_write, read_json, write_json
 from harness.core.records import PoolRecord
 from harness.core.render import RenderStyle
+from selection.config import ScoringConfig
 from selection.influence.batching import (
     EncodedRecord,
     collate_records,
@@ -41,11 +43,11 @@ from selection.influence.batching import (
 from selection.influence.fast import ReverseContraction
 from selection.influence.gradient import gradient_sum
 from selection.influence.jvp import jvp_scores
-from selection.influence.less import LessConfig, LessScorer
-from selection.influence.model import Precision, fingerprint, load_model, load_tokenizer
+from selection.influence.less import LessScorer
+from selection.influence.model import Precision, load_model, load_tokenizer
 from selection.influence.params import resolve_parameter_set
+from selection.influence.projected import ProjectedScorer
 from selection.influence.reference import per_sample_scores
-from selection.options import METHODS, PARAMETER_SETS
 
 SCORE_COLUMNS = (
     "id",
@@ -59,67 +61,24 @@ SCORE_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class ScoringConfig:
-    """Everything that determines the scores (and so the hash that guards resumption)."""
-
-    model: str
-    params: str = "all-linear"
-    method: str = "fast"
-    adapter: str | None = None
-    batch_size: int = 8
-    max_length: int = 2048
-    precision: str = "auto"
-    device: str = "auto"
-    ifd: bool = True
-    checkpoint_every: int = 512
-    less: LessConfig = field(default_factory=LessConfig)
-    system_prompt: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.params not in PARAMETER_SETS:
-            raise ConfigError(
-                f"unknown parameter set {self.params!r}; choose one of {', '.join(PARAMETER_SETS)}"
-            )
-        if self.method not in METHODS:
-            raise ConfigError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
-        if self.params == "lora" and self.adapter is None:
-            raise ConfigError("--params lora needs --adapter DIR (the PEFT adapter to score)")
-        if self.batch_size < 1 or self.max_length < 8 or self.checkpoint_every < 1:
-            raise ConfigError("batch size and checkpoint interval must be >= 1, max length >= 8")
-        Precision.resolve(self.precision, self.device)  # unknown precision, CUDA missing
-
-    @property
-    def style(self) -> RenderStyle:
-        return RenderStyle(system_prompt=self.system_prompt)
-
-    def identity(self) -> dict[str, Any]:
-        """The inputs that change scores: options plus content hashes of model and adapter."""
-        values = asdict(self)
-        values.pop("checkpoint_every")
-        values.pop("device")  # which GPU does not matter; the dtype it implies does:
-        values["weights_dtype"] = Precision.resolve(self.precision, self.device).name
-        values["model_sha256"] = fingerprint(self.model)
-        values["adapter_sha256"] = fingerprint(self.adapter)
-        return values
-
-
 class Scorer:
     """A loaded model, its parameter set and the validation direction, ready to score batches."""
 
     def __init__(
         self,
         config: ScoringConfig,
+        style: RenderStyle,
         validation: Sequence[PoolRecord],
         *,
         rank: int = 0,
         world: int = 1,
     ) -> None:
         self.config = config
+        self.style = style
         self.precision = Precision.resolve(config.precision, _device_for(config.device, rank))
-        self.tokenizer = load_tokenizer(config.model)
+        self.tokenizer = load_tokenizer(scoring_model(config))
         self.model = load_model(
-            config.model,
+            scoring_model(config),
             self.precision,
             adapter=config.adapter,
             keep_lora=config.params == "lora",
@@ -135,9 +94,14 @@ class Scorer:
             self.less = LessScorer(self.model, self.pset, batches, groups, config.less)
         else:
             self.gradient = self._validation_gradient(rank, world)
+        self.projected = (
+            ProjectedScorer(self.model, self.pset, self.gradient, config.project, config.less.seed)
+            if config.project is not None
+            else None
+        )
         self.contraction = (
             ReverseContraction(self.model, self.pset, self.gradient).__enter__()
-            if config.method == "fast"
+            if config.method == "fast" and self.projected is None
             else None
         )
 
@@ -150,7 +114,7 @@ class Scorer:
             record,
             self.tokenizer,
             max_length=self.config.max_length,
-            style=self.config.style,
+            style=self.style,
             source=source,
         )
 
@@ -175,7 +139,9 @@ class Scorer:
         """Score columns for a batch of encoded pool records."""
         batch = collate_records(examples, self.pad_id).to(self.precision.device)
         method = self.config.method
-        if method == "fast":
+        if self.projected is not None:
+            losses, influence = self.projected.scores(batch)
+        elif method == "fast":
             assert self.contraction is not None
             losses, influence = self.contraction.scores(batch)
         elif method == "jvp":
@@ -206,6 +172,15 @@ class Scorer:
     def close(self) -> None:
         if self.contraction is not None:
             self.contraction.__exit__(None, None, None)
+
+
+def scoring_model(config: ScoringConfig) -> str:
+    """The scoring model (a study fills it in from its base model), checked to exist."""
+    if config.model is None:
+        raise ConfigError("no scoring model: give the model (in a study, train.base is used)")
+    if not Path(config.model).expanduser().exists() and not looks_like_hub_id(config.model):
+        raise InputError("scoring model not found: no such file or directory", path=config.model)
+    return config.model
 
 
 def _device_for(device: str, rank: int) -> str:
@@ -267,39 +242,45 @@ def _barrier(world: int) -> None:
         dist.barrier()
 
 
-def score_records(
-    config: ScoringConfig,
-    pool: Sequence[PoolRecord],
-    validation: Sequence[PoolRecord],
-    parts_dir: str | Path,
-    inputs_hash: str,
-    *,
-    rank: int = 0,
-    world: int = 1,
-    progress: bool = True,
-) -> pd.DataFrame | None:
-    """Score every pool record (resuming from `parts_dir`); rank 0 returns the merged frame."""
-    store = PartStore(parts_dir, inputs_hash)
+@dataclass(frozen=True)
+class ScoringJob:
+    """What every scoring process needs: settings, rendering, records and the parts store."""
+
+    config: ScoringConfig
+    style: RenderStyle
+    pool: Sequence[PoolRecord]
+    validation: Sequence[PoolRecord]
+    parts_dir: Path
+    inputs_hash: str
+    progress: bool = True
+
+
+def score_records(job: ScoringJob, *, rank: int = 0, world: int = 1) -> pd.DataFrame | None:
+    """Score every pool record (resuming from the parts); rank 0 returns the merged frame."""
+    config = job.config
+    store = PartStore(job.parts_dir, job.inputs_hash)
     if rank == 0:
         store.prepare()
     _barrier(world)
     done = store.done_ids()
     _barrier(world)  # nobody writes a part before every rank has read the done set
-    remaining = sorted(r.id for r in pool if r.id not in done)
+    remaining = sorted(r.id for r in job.pool if r.id not in done)
     mine = set(remaining[rank::world])
-    scorer = Scorer(config, validation, rank=rank, world=world)
+    scorer = Scorer(config, job.style, job.validation, rank=rank, world=world)
     try:
-        records = [r for r in pool if r.id in mine]
+        records = [r for r in job.pool if r.id in mine]
         encoded = [
             scorer.encode(r, source="pool.jsonl")
-            for r in tqdm(records, desc="tokenizing", unit="record", disable=not progress or rank)
+            for r in tqdm(
+                records, desc="tokenizing", unit="record", disable=not job.progress or rank
+            )
         ]
         bar = tqdm(
             total=len(encoded),
             desc=f"scoring[{rank}]" if world > 1 else "scoring",
             unit="sample",
             position=rank,
-            disable=not progress,
+            disable=not job.progress,
             postfix={"resumed": len(done)} if done else None,
         )
         pending: dict[str, list[Any]] = {name: [] for name in SCORE_COLUMNS}
@@ -318,7 +299,7 @@ def score_records(
     _barrier(world)
     if rank != 0:
         return None
-    return store.merge([r.id for r in pool])
+    return store.merge([r.id for r in job.pool])
 
 
 def free_port() -> int:
@@ -328,57 +309,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _worker(
-    rank: int,
-    world: int,
-    port: int,
-    config: ScoringConfig,
-    pool: Sequence[PoolRecord],
-    validation: Sequence[PoolRecord],
-    parts_dir: str,
-    inputs_hash: str,
-    out_path: str,
-    progress: bool,
-) -> None:
+def _worker(rank: int, world: int, port: int, job: ScoringJob, out_path: str) -> None:
     try:
-        _run_worker(
-            rank, world, port, config, pool, validation, parts_dir, inputs_hash, out_path, progress
-        )
+        _run_worker(rank, world, port, job, out_path)
     except DiqError as error:
         # a user error travels to the parent as text, so it is shown as one line there
         Path(out_path).with_suffix(f".error{rank}").write_text(str(error), encoding="utf-8")
         raise
 
 
-def _run_worker(
-    rank: int,
-    world: int,
-    port: int,
-    config: ScoringConfig,
-    pool: Sequence[PoolRecord],
-    validation: Sequence[PoolRecord],
-    parts_dir: str,
-    inputs_hash: str,
-    out_path: str,
-    progress: bool,
-) -> None:
-    backend = "nccl" if config.device != "cpu" and torch.cuda.is_available() else "gloo"
+def _run_worker(rank: int, world: int, port: int, job: ScoringJob, out_path: str) -> None:
+    backend = "nccl" if job.config.device != "cpu" and torch.cuda.is_available() else "gloo"
     if backend == "gloo":
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
     dist.init_process_group(
         backend, init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world
     )
     try:
-        frame = score_records(
-            config,
-            pool,
-            validation,
-            parts_dir,
-            inputs_hash,
-            rank=rank,
-            world=world,
-            progress=progress,
-        )
+        frame = score_records(job, rank=rank, world=world)
         if frame is not None:
             with atomic_write(out_path, "wb") as handle:
                 frame.to_parquet(handle, index=False)
@@ -386,22 +334,14 @@ def _run_worker(
         dist.destroy_process_group()
 
 
-def score_records_spawned(
-    nproc: int,
-    config: ScoringConfig,
-    pool: Sequence[PoolRecord],
-    validation: Sequence[PoolRecord],
-    parts_dir: str | Path,
-    inputs_hash: str,
-    *,
-    progress: bool = True,
-) -> pd.DataFrame:
+def score_records_spawned(nproc: int, job: ScoringJob) -> pd.DataFrame:
     """`score_records` over `nproc` spawned processes; returns the merged frame."""
     import torch.multiprocessing as mp
 
-    merged = Path(parts_dir).with_name(Path(parts_dir).name + ".merged.parquet")
+    merged = job.parts_dir.with_name(job.parts_dir.name + ".merged.parquet")
+    portable = replace(job, pool=list(job.pool), validation=list(job.validation))
     try:
-        _spawn(mp, nproc, config, pool, validation, parts_dir, inputs_hash, merged, progress)
+        mp.spawn(_worker, args=(nproc, free_port(), portable, str(merged)), nprocs=nproc, join=True)
     except (mp.ProcessRaisedException, mp.ProcessExitedException):
         errors = sorted(merged.parent.glob(merged.with_suffix("").name + ".error*"))
         if errors:
@@ -414,35 +354,6 @@ def score_records_spawned(
         return pd.read_parquet(merged)
     finally:
         merged.unlink(missing_ok=True)
-
-
-def _spawn(
-    mp: Any,
-    nproc: int,
-    config: ScoringConfig,
-    pool: Sequence[PoolRecord],
-    validation: Sequence[PoolRecord],
-    parts_dir: str | Path,
-    inputs_hash: str,
-    merged: Path,
-    progress: bool,
-) -> None:
-    mp.spawn(
-        _worker,
-        args=(
-            nproc,
-            free_port(),
-            config,
-            list(pool),
-            list(validation),
-            str(parts_dir),
-            inputs_hash,
-            str(merged),
-            progress,
-        ),
-        nprocs=nproc,
-        join=True,
-    )
 
 
 def distributed_from_env() -> tuple[int, int]:

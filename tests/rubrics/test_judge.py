@@ -18,7 +18,7 @@ from harness.core.errors import ConfigError
 from rubrics.judge import load_rubrics, rubric_judge
 from rubrics.prompts import template_sha256
 from tests.helpers import mock_output, scripted_model
-from tests.rubrics.conftest import (
+from tests.rubrics.judges import (
     ScriptedJudge,
     logprob_output,
     question_of,

@@ -95,8 +95,8 @@ def test_healthbench_score_on_real_records_by_hand(data_dir: Path) -> None:
     assert points19 == [9, 4, -8]
     # example 19, met [T, F, T]: (9 - 8) / (9 + 4) = 1/13
     assert math.isclose(healthbench_score(points19, [True, False, True]), 1 / 13)
-    # rubric tags: completeness = item 0 -> 9/9 ; communication_quality = items 1, 2 -> -8/4
-    # example tag theme:context_seeking -> the overall 1/13
+    # rubric tags: completeness = item 0 -> 9/9 ; communication_quality = items 1, 2 -> -8/4 ;
+    # level:example = all three -> 1/13 ; example tag theme:context_seeking -> the overall 1/13
     assert category_scores(
         r19["example_tags"], r19["rubrics"], [True, False, True]
     ) == pytest.approx(
@@ -104,6 +104,7 @@ def test_healthbench_score_on_real_records_by_hand(data_dir: Path) -> None:
             "theme_context_seeking": 1 / 13,
             "axis_completeness": 1.0,
             "axis_communication_quality": -2.0,
+            "level_example": 1 / 13,
         }
     )
     points22 = [item["points"] for item in r22["rubrics"]]
@@ -113,10 +114,33 @@ def test_healthbench_score_on_real_records_by_hand(data_dir: Path) -> None:
     met = [True] * 6
     assert math.isclose(healthbench_score(points22, met), -29 / 7)
     assert category_scores(r22["example_tags"], r22["rubrics"], met) == pytest.approx(
-        {"theme_context_seeking": -29 / 7, "axis_context_awareness": 1.0}
+        {"theme_context_seeking": -29 / 7, "axis_context_awareness": 1.0, "level_example": -29 / 7}
     )
     points24 = [item["points"] for item in r24["rubrics"]]
     # [8, 8, -5, -5], met [T, T, F, F]: 16 / 16 = 1
     assert healthbench_score(points24, [True, True, False, False]) == 1.0
     assert healthbench_score([-3, -2], [True, True]) is None
     assert math.isnan(healthbench_score(points24, [True, None, False, False]))
+
+
+def test_cluster_level_and_physician_category_breakdowns_by_hand() -> None:
+    items = [
+        {"points": 5, "tags": ["level:cluster", "cluster:hedging_precise", "axis:accuracy"]},
+        {"points": 5, "tags": ["level:cluster", "cluster:hedging_safe", "axis:accuracy"]},
+        {"points": 10, "tags": ["level:example", "axis:completeness", "other:ignored"]},
+        {"points": -4, "tags": ["level:example", "axis:completeness"]},
+    ]
+    tags = ["theme:hedging", "physician_agreed_category:any-reducible-uncertainty", "x:y"]
+    # met [T, F, T, F]: overall (5 + 10) / 20 = 0.75, the score of each example tag
+    assert category_scores(tags, items, [True, False, True, False]) == pytest.approx(
+        {
+            "theme_hedging": 0.75,
+            "physician_agreed_category_any-reducible-uncertainty": 0.75,
+            "cluster_hedging_precise": 1.0,  # 5 / 5
+            "cluster_hedging_safe": 0.0,  # 0 / 5
+            "level_cluster": 0.5,  # 5 / 10
+            "level_example": 1.0,  # 10 / 10 (the -4 item not met)
+            "axis_accuracy": 0.5,
+            "axis_completeness": 1.0,
+        }
+    )

@@ -8,7 +8,7 @@ import pytest
 
 from rubrics.verdicts import NOT_APPLICABLE, AnswerSpec, VerdictError, read_json, read_logprobs
 from tests.helpers import mock_output
-from tests.rubrics.conftest import logprob_output
+from tests.rubrics.judges import logprob_output
 
 BINARY = AnswerSpec("binary")
 CONDITIONAL = AnswerSpec("binary", conditional=True)

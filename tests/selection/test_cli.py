@@ -123,11 +123,11 @@ def test_decontamination_options(
 ) -> None:
     records = make_records(16)
     leaked = write_jsonl(tmp_path / "eval.jsonl", [{"id": "e1", "question": records[2].question}])
-    import harness.cli.select as cli
+    import harness.study.stages.select as stage
     from selection.decontaminate import EvalText
 
     monkeypatch.setattr(
-        cli,
+        stage,
         "suite_texts",
         lambda names: [EvalText("medqa", "x", records[5].question)] if names else [],
     )
@@ -156,8 +156,9 @@ def test_decontamination_options(
         (["--strategies", "diq,best"], "unknown strategy best"),
         (["--ratios", "0"], "outside (0, 1]"),
         (["--ratios", "1.5"], "outside (0, 1]"),
-        (["--params", "lora"], "--params lora needs --adapter"),
-        (["--difficulty", "classifier"], "needs --difficulty-labels"),
+        (["--ratios", "0.1,0.1"], "ratio 0.1 is given twice"),
+        (["--params", "lora"], "--adapter: params lora needs the PEFT adapter"),
+        (["--difficulty", "classifier"], "--difficulty-labels: scorer classifier needs labels"),
     ],
 )
 def test_bad_options_write_nothing(
@@ -234,7 +235,7 @@ def test_classifier_difficulty_from_labels(
         "reasoning",
         "--difficulty-labels",
         str(labels),
-        "--difficulty-encoder",
+        "--classifier-encoder",
         str(tiny_encoder),
         "--classifier-epochs",
         "1",
@@ -273,7 +274,7 @@ def test_classifier_axis_without_labels_is_an_error(
 
 
 def test_suite_texts_carry_question_and_options(data_dir: Path) -> None:
-    from harness.cli.select import suite_texts
+    from harness.study.stages.select import suite_texts
 
     texts = suite_texts(("standard",))
     assert len(texts) == 1273 + 4183 + 500
@@ -291,23 +292,23 @@ def test_suite_texts_carry_question_and_options(data_dir: Path) -> None:
 def test_library_entry_point_and_external_difficulty(
     tiny_checkpoint: Path, inputs: dict[str, Path], tmp_path: Path
 ) -> None:
-    from selection.influence.runner import ScoringConfig
-    from selection.pipeline import DifficultyConfig, SelectConfig, run_select
+    from selection.config import SelectConfig
+    from selection.pipeline import run_select
 
     external = write_jsonl(
         tmp_path / "difficulty.jsonl", [{"id": f"r{i:03d}", "difficulty": i % 4} for i in range(16)]
     )
-    config = SelectConfig(
-        pool=str(inputs["pool"]),
-        validation=str(inputs["validation"]),
-        out=str(inputs["out"]),
-        scoring=ScoringConfig(model=str(tiny_checkpoint), batch_size=4, max_length=128),
-        strategies=("diq", "difficulty"),
-        ratios=("0.5",),
-        difficulty=DifficultyConfig(scorer="external", scores=str(external), percentile=75),
-        progress=False,
+    config = SelectConfig.model_validate(
+        {
+            "pool": {"path": str(inputs["pool"])},
+            "validation": {"path": str(inputs["validation"])},
+            "scoring": {"model": str(tiny_checkpoint), "batch_size": 4, "max_length": 128},
+            "strategies": ["diq", "difficulty"],
+            "ratios": ["0.5"],
+            "difficulty": {"scorer": "external", "scores": str(external), "percentile": 75},
+        }
     )
-    result = run_select(config)
+    result = run_select(config, inputs["out"], progress=False)
     assert result is not None and result.pool_size == 16
     assert result.scores["difficulty"].tolist() == [i % 4 for i in range(16)]
     assert result.thresholds.difficulty == 2.25  # 75th percentile of 0..3, linear

@@ -6,8 +6,8 @@ import pytest
 
 from harness.core.errors import ConfigError, InputError
 from harness.core.records import PoolRecord
+from selection.config import ClassifierTraining
 from selection.difficulty import (
-    ClassifierConfig,
     labelled_examples,
     predict_classifier,
     read_external,
@@ -64,7 +64,7 @@ def test_classifier_learns_likert_levels(tiny_encoder: Path, tmp_path: Path) -> 
         else {"overall": 1, "knowledge": 2}
         for t in texts
     ]
-    config = ClassifierConfig(
+    config = ClassifierTraining(
         encoder=str(tiny_encoder), epochs=10, learning_rate=3e-3, batch_size=8, max_length=64
     )
     out = train_classifier(texts, labels, config, tmp_path / "clf", progress=False)

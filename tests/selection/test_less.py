@@ -4,11 +4,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from pydantic import ValidationError
 
 from harness.core.errors import ConfigError
+from selection.config import LessConfig
 from selection.influence.batching import collate_records, encode_record
 from selection.influence.less import (
-    LessConfig,
     LessScorer,
     adam_feature,
     flatten,
@@ -79,9 +80,9 @@ def test_projection_is_linear_and_near_isometric() -> None:
 
 
 def test_config_bounds() -> None:
-    with pytest.raises(ConfigError, match="--less-dim"):
-        LessConfig(projection_dim=0)
-    with pytest.raises(ConfigError, match="--less-seed"):
+    with pytest.raises(ValidationError, match="dim"):
+        LessConfig(dim=0)
+    with pytest.raises(ValidationError, match="seed"):
         LessConfig(seed=-1)
 
 
@@ -103,7 +104,7 @@ def _scorer(tiny_checkpoint: Path, adapter: Path, config: LessConfig):
 
 def test_unprojected_scores_are_explicit_cosines(tiny_checkpoint: Path, lora_adapter: Path) -> None:
     model, pset, val, pool, groups, scorer = _scorer(
-        tiny_checkpoint, lora_adapter, LessConfig(projection_dim=None)
+        tiny_checkpoint, lora_adapter, LessConfig(dim=None)
     )
     _, scores = scorer.scores(pool)
     names = list(pset.parameters)
@@ -121,7 +122,7 @@ def test_projected_scores_are_cosines_of_projected_gradients(
 ) -> None:
     """The streamed, blocked pipeline equals projecting each explicit gradient by the definition."""
     model, pset, val, pool, _, scorer = _scorer(
-        tiny_checkpoint, lora_adapter, LessConfig(projection_dim=48, seed=3)
+        tiny_checkpoint, lora_adapter, LessConfig(dim=48, seed=3)
     )
     _, scores = scorer.scores(pool)
     names = list(pset.parameters)
@@ -138,9 +139,7 @@ def test_projected_scores_are_cosines_of_projected_gradients(
 def test_adam_features_from_an_optimizer_state(
     tiny_checkpoint: Path, lora_adapter: Path, tmp_path: Path
 ) -> None:
-    model, pset, _, pool, _, _ = _scorer(
-        tiny_checkpoint, lora_adapter, LessConfig(projection_dim=None)
-    )
+    model, pset, _, pool, _, _ = _scorer(tiny_checkpoint, lora_adapter, LessConfig(dim=None))
     params = list(pset.parameters.values())
     optimizer = torch.optim.AdamW(params, lr=1e-3)
     for p in params:

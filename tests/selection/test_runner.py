@@ -7,11 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from harness.core.render import RenderStyle
+from selection.config import LessConfig, ScoringConfig
 from selection.influence import runner
-from selection.influence.less import LessConfig
 from selection.influence.runner import (
     PartStore,
-    ScoringConfig,
+    ScoringJob,
     score_records,
     score_records_spawned,
 )
@@ -26,6 +27,10 @@ def _config(model: Path, **changes: object) -> ScoringConfig:
     return ScoringConfig(**{**values, **changes})
 
 
+def _job(config: ScoringConfig, parts: Path, inputs: str = "h") -> ScoringJob:
+    return ScoringJob(config, RenderStyle(), POOL, VALIDATION, parts, inputs, progress=False)
+
+
 def _close(a: pd.DataFrame, b: pd.DataFrame, rtol: float) -> None:
     a, b = a.sort_values("id").reset_index(drop=True), b.sort_values("id").reset_index(drop=True)
     assert a["id"].tolist() == b["id"].tolist()
@@ -38,7 +43,7 @@ def _close(a: pd.DataFrame, b: pd.DataFrame, rtol: float) -> None:
 @pytest.fixture(scope="module")
 def reference(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     parts = tmp_path_factory.mktemp("ref") / "parts"
-    frame = score_records(_config(tiny_checkpoint), POOL, VALIDATION, parts, "h", progress=False)
+    frame = score_records(_job(_config(tiny_checkpoint), parts, "h"))
     assert frame is not None
     return frame
 
@@ -65,7 +70,7 @@ def test_resume_skips_done_ids(
 
     monkeypatch.setattr(runner.Scorer, "score", failing)
     with pytest.raises(KeyboardInterrupt):
-        score_records(_config(tiny_checkpoint), POOL, VALIDATION, parts, "h", progress=False)
+        score_records(_job(_config(tiny_checkpoint), parts, "h"))
     assert len(PartStore(parts, "h").done_ids()) == 6
 
     resumed: list[str] = []
@@ -75,7 +80,7 @@ def test_resume_skips_done_ids(
         return original(self, examples)
 
     monkeypatch.setattr(runner.Scorer, "score", counting)
-    frame = score_records(_config(tiny_checkpoint), POOL, VALIDATION, parts, "h", progress=False)
+    frame = score_records(_job(_config(tiny_checkpoint), parts, "h"))
     assert sorted(resumed) == sorted(set(r.id for r in POOL) - set(scored))
     _close(frame, reference, rtol=1e-5)
 
@@ -92,7 +97,7 @@ def test_parts_of_other_inputs_are_discarded(
     ):
         stale[column].append(value)
     store.write(0, stale)
-    frame = score_records(_config(tiny_checkpoint), POOL, VALIDATION, parts, "new", progress=False)
+    frame = score_records(_job(_config(tiny_checkpoint), parts, "new"))
     assert frame.set_index("id").loc["r000", "influence"] != 99.0
     _close(frame, reference, rtol=1e-5)
 
@@ -100,9 +105,7 @@ def test_parts_of_other_inputs_are_discarded(
 def test_two_gloo_processes_equal_one(
     tiny_checkpoint: Path, reference: pd.DataFrame, tmp_path: Path
 ) -> None:
-    frame = score_records_spawned(
-        2, _config(tiny_checkpoint), POOL, VALIDATION, tmp_path / "parts", "h", progress=False
-    )
+    frame = score_records_spawned(2, _job(_config(tiny_checkpoint), tmp_path / "parts"))
     assert frame["id"].tolist() == [r.id for r in POOL]
     _close(frame, reference, rtol=1e-5)
 
@@ -112,7 +115,7 @@ def test_every_exact_method_gives_the_same_scores(
     tiny_checkpoint: Path, reference: pd.DataFrame, tmp_path: Path, method: str
 ) -> None:
     config = _config(tiny_checkpoint, method=method)
-    frame = score_records(config, POOL, VALIDATION, tmp_path / "parts", "h", progress=False)
+    frame = score_records(_job(config, tmp_path / "parts", "h"))
     _close(frame, reference, rtol=1e-4)
 
 
@@ -122,7 +125,23 @@ def test_less_method(tiny_checkpoint: Path, lora_adapter: Path, tmp_path: Path) 
         method="less",
         params="lora",
         adapter=str(lora_adapter),
-        less=LessConfig(projection_dim=64),
+        less=LessConfig(dim=64),
     )
-    frame = score_records(config, POOL, VALIDATION, tmp_path / "parts", "h", progress=False)
+    frame = score_records(_job(config, tmp_path / "parts", "h"))
     assert frame["influence"].between(-1, 1).all() and frame["influence"].std() > 0
+
+
+def test_the_papers_projected_estimator_ranks_like_the_exact_score(
+    tiny_checkpoint: Path, reference: pd.DataFrame, tmp_path: Path
+) -> None:
+    """<P g_i, P G> with a 2,048-dimensional Rademacher projection approximates <g_i, G>."""
+    from scipy.stats import spearmanr
+
+    config = _config(tiny_checkpoint, params="attention", project=2048)
+    exact = score_records(_job(_config(tiny_checkpoint, params="attention"), tmp_path / "e"))
+    projected = score_records(_job(config, tmp_path / "p"))
+    assert projected["loss"].tolist() == pytest.approx(exact["loss"].tolist(), rel=1e-5)
+    rho = spearmanr(projected["influence"], exact["influence"]).statistic
+    assert rho > 0.9
+    scale = exact["influence"].abs().max()
+    assert (projected["influence"] - exact["influence"]).abs().max() < 0.5 * scale

@@ -38,6 +38,10 @@ CHOICES = [
         ("answer: A (B is wrong)", "A", "answer_line"),
         ("ANSWER: \\boxed{C}", "C", "boxed"),
         ("Final answer: the answer is C", "C", "answer_line"),
+        ("Answer: D is incorrect, so the answer is A", "A", "answer_line"),  # D ruled out
+        ("ANSWER: C. Option A is wrong.", "C", "answer_line"),
+        ("The answer is A, B-cell lymphoma.", "A", "answer_is"),  # B starts a word
+        ("ANSWER: (B), T-cell leukemia", "B", "answer_line"),
     ],
 )
 def test_extracts_common_formats(text: str, expected: str, method: str) -> None:
@@ -90,6 +94,9 @@ def test_statements_naming_no_option_are_skipped() -> None:
         ("The answer is A. Wait, the answer is actually not A.", "only rules an option out"),
         ("The answer is B.\nANSWER: E", "names a letter outside the options"),
         ("ANSWER: B\nANSWER: A or C", "names more than one option"),
+        ("ANSWER: B\nAnswer: D is incorrect.", "only rules an option out"),
+        ("The answer is C.\nFinal answer: option (A) was ruled out", "only rules an option out"),
+        ("The answer is A, B.", "names more than one option"),
     ],
 )
 def test_a_last_statement_that_is_unusable_is_decisive(text: str, problem: str) -> None:

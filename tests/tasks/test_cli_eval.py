@@ -160,12 +160,12 @@ def test_checkpoints_with_the_same_basename_are_refused(tmp_path: Path) -> None:
         (["mockllm/model", "mockllm/model"], "hf", "share the model name 'mockllm/model'"),
     ],
 )
-def test_run_suite_refuses_duplicate_names_and_labels(
+def test_run_eval_refuses_duplicate_names_and_labels(
     tmp_path: Path, specs: list[str], provider: str, message: str
 ) -> None:
     from harness.core.errors import ConfigError
-    from harness.study.evaluation import parse_model, run_suite
-    from tasks.suites import get_suite
+    from harness.study.evaluation import EvalConfig, run_eval
+    from harness.study.models import parse_model
 
     paths = {"CKPT1": tmp_path / "one" / "m", "CKPT2": tmp_path / "two" / "m"}
     for path in paths.values():
@@ -174,7 +174,7 @@ def test_run_suite_refuses_duplicate_names_and_labels(
         specs = [spec.replace(name, str(path)) for spec in specs]
     models = [parse_model(spec, provider=provider) for spec in specs]
     with pytest.raises(ConfigError, match=message):
-        run_suite(get_suite("smoke"), models, tmp_path / "logs")
+        run_eval(EvalConfig(suites=["smoke"]), tmp_path / "logs", models=models)
 
 
 def test_inspect_eval_runs_an_installed_task_on_a_local_checkpoint(

@@ -2,12 +2,14 @@
 
 import csv
 import json
+import logging
 from pathlib import Path
 
 import pytest
 
 from harness.core.errors import InputError
 from tasks import medcalc_bench, medmcqa, medqa, medxpertqa, mmlu_medical, mmlu_pro_health, pubmedqa
+from tasks.items import content_id
 from tasks.medbullets import load_medbullets
 from tasks.medcalc_bench import load_medcalc
 from tasks.medmcqa import load_medmcqa
@@ -243,10 +245,6 @@ def test_medbullets_option_count_must_match_the_file(tmp_path: Path) -> None:
             [OP5_HEADER, '"Q?",a,b,c,d,e,F,a,x,l'],
             r"bad.csv:2: field 'answer_idx': answer_idx must be one of A-E",
         ),
-        (
-            [OP5_HEADER, OP5_ROWS[0], OP5_ROWS[0]],
-            r"duplicate sample id \(first at line 2, again at line 3\)",
-        ),
         ([OP5_HEADER], "bad.csv: no questions in file"),
     ],
 )
@@ -255,6 +253,81 @@ def test_medbullets_bad_input(tmp_path: Path, lines: list[str], message: str) ->
     with pytest.raises(InputError, match=message) as error:
         load_medbullets(5, path)
     assert "bad.csv" in str(error.value)
+
+
+# The official files' layout (link first); a question repeated as in the official op5
+# file, once with a medbullets.com and once with a bit.ly link, and a multi-line explanation.
+OFFICIAL_HEADER = [
+    "link",
+    "question",
+    "opa",
+    "opb",
+    "opc",
+    "opd",
+    "ope",
+    "answer_idx",
+    "answer",
+    "explanation",
+]
+REPEATED = [
+    "A 1-year-old girl has more frequent seizures. Next step?",
+    "EEG",
+    "MRI",
+    "LP",
+    "CT",
+    "Wait",
+    "B",
+    "MRI",
+]
+OFFICIAL_ROWS = [
+    [
+        "https://step2.medbullets.com/testview?qid=217175",
+        *REPEATED,
+        "Answer B: MRI.\n\nIncorrect: A.",
+    ],
+    [
+        "https://bit.ly/3N80FxZ",
+        "A 40-year-old has a cough. Diagnosis?",
+        "Asthma",
+        "COPD",
+        "GERD",
+        "TB",
+        "Cancer",
+        "A",
+        "Asthma",
+        "x",
+    ],
+    ["https://bit.ly/47NX9Au", *REPEATED, "Answer B: MRI.\n\nIncorrect: A."],
+]
+
+
+def write_official(path: Path, rows: list[list[str]]) -> str:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([OFFICIAL_HEADER, *rows])
+    return str(path)
+
+
+def test_medbullets_official_repeats_are_kept_with_ids_of_their_own(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write_official(tmp_path / "medbullets_op5.csv", OFFICIAL_ROWS)
+    with caplog.at_level(logging.WARNING):
+        items, _ = load_medbullets(5, path)
+    first = content_id(REPEATED[0], *REPEATED[1:6])
+    assert [item.id for item in items] == [items[0].id, items[1].id, f"{first}-2"]
+    assert items[0].id == first  # the first copy keeps the plain content id
+    assert [item.metadata["link"] for item in (items[0], items[2])] == [
+        OFFICIAL_ROWS[0][0],
+        OFFICIAL_ROWS[2][0],
+    ]
+    # the warning names the file and where both copies start (the explanation spans 3 lines)
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "medbullets_op5.csv: 1 question(s) appear more than once" in warning
+    assert f"{first} at lines 2, 6" in warning
+    # stable: the same file gives the same ids; a third copy is numbered 3
+    assert [item.id for item in load_medbullets(5, path)[0]] == [item.id for item in items]
+    thrice = write_official(tmp_path / "thrice.csv", [*OFFICIAL_ROWS, OFFICIAL_ROWS[0]])
+    assert [item.id for item in load_medbullets(5, thrice)[0]][2:] == [f"{first}-2", f"{first}-3"]
 
 
 def test_medbullets_without_data_says_how_to_supply_it(monkeypatch: pytest.MonkeyPatch) -> None:

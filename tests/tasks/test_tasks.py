@@ -1,13 +1,10 @@
 """Every task end to end: scripted mockllm outputs (with usage set) and a tiny local model via hf/."""
 
-import json
-import logging
 from pathlib import Path
 
 import pytest
 from inspect_ai import eval
 
-from harness.core.errors import InputError
 from tasks.items import MCQItem, choice_order, to_sample
 from tasks.mcq import render_prompt
 from tasks.medbullets import medbullets
@@ -36,6 +33,12 @@ def all_tasks(data_dir: Path, tmp_path: Path) -> list:
         medbullets(options=5, path=str(bullets)),
         medcalc_bench(str(data_dir / "medcalc_bench/test_data.csv")),
     ]
+
+
+def test_every_task_is_named_after_the_benchmark_of_its_items(all_tasks: list) -> None:
+    """Validation files name items by task; exclusions match them by the items' benchmark."""
+    for task in all_tasks:
+        assert {sample.metadata["benchmark"] for sample in task.dataset} == {task.name}
 
 
 def test_every_task_scores_scripted_answers(all_tasks: list, tmp_path: Path) -> None:
@@ -188,19 +191,6 @@ def test_prompts(data_dir: Path) -> None:
     assert "Think step by step" in render_prompt("What is X?", ["a", "b"], cot=True)
 
 
-def test_exclude_validation_items(data_dir: Path, tmp_path: Path) -> None:
-    path = str(data_dir / "pubmedqa/ori_pqal.json")
-    validation = tmp_path / "validation.jsonl"
-    rows = [{"task": "pubmedqa", "sample_id": "12377809"}, {"task": "medqa", "sample_id": "12345"}]
-    validation.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    task = pubmedqa(path, exclude=str(validation))
-    ids = {sample.id for sample in task.dataset}
-    assert len(ids) == 499 and "12377809" not in ids
-    plain = tmp_path / "ids.txt"
-    plain.write_text("# ids\npubmedqa:12377809\nmedqa:zzz\n")
-    assert len(pubmedqa(path, exclude=str(plain)).dataset) == 499
-
-
 def test_medxpertqa_default_subset_end_to_end(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -226,74 +216,6 @@ def test_medxpertqa_default_subset_end_to_end(
     expected = sum(s.target == "B" for s in log.samples) / len(log.samples)
     assert metrics["accuracy"].value == pytest.approx(expected)
     assert {"accuracy_Reasoning", "accuracy_Understanding"} & set(metrics)
-
-
-def write_lines(path: Path, lines: list[str]) -> str:
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
-
-
-@pytest.mark.parametrize(
-    ("name", "lines", "message"),
-    [
-        (
-            "validation.jsonl",
-            ['{"task": "pubmedqa", "sample_id": "12377809"}', "12377809"],
-            r"validation.jsonl:2: expected an object with fields 'task' and 'sample_id'",
-        ),
-        ("validation.jsonl", ['{"task": "pubmedqa"}'], r"validation.jsonl:1: expected an object"),
-        ("validation.jsonl", ["", '{"task": "pubmedqa",'], r"validation.jsonl:2: invalid JSON"),
-        ("ids.json", ['["12377809", "26163474"]'], r"ids.json:1: looks like JSON"),
-        ("ids.txt", ["# ids", "12377809", '"26163474"'], r"ids.txt:3: looks like JSON"),
-        (
-            "ids.txt",
-            ['{"task": "pubmedqa", "sample_id": "1"}', "26163474"],
-            r"ids.txt:2: expected an object",
-        ),
-    ],
-)
-def test_malformed_exclusion_file_names_file_and_line(
-    data_dir: Path, tmp_path: Path, name: str, lines: list[str], message: str
-) -> None:
-    path = write_lines(tmp_path / name, lines)
-    with pytest.raises(InputError, match=message):
-        pubmedqa(str(data_dir / "pubmedqa/ori_pqal.json"), exclude=path)
-
-
-def test_jsonl_exclusion_file_under_another_name_is_read_as_jsonl(
-    data_dir: Path, tmp_path: Path
-) -> None:
-    path = write_lines(
-        tmp_path / "validation.txt", ['{"task": "pubmedqa", "sample_id": "12377809"}']
-    )
-    assert len(pubmedqa(str(data_dir / "pubmedqa/ori_pqal.json"), exclude=path).dataset) == 499
-
-
-@pytest.mark.parametrize(
-    ("lines", "found"),
-    [
-        (['{"task": "pubmedqa", "sample_id": "no-such-id"}'], "none of the 1 ids it lists"),
-        (['{"task": "medqa", "sample_id": "12377809"}'], "it lists no ids for pubmedqa"),
-    ],
-)
-def test_exclusion_file_matching_nothing_warns(
-    data_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, lines: list[str], found: str
-) -> None:
-    path = write_lines(tmp_path / "validation.jsonl", lines)
-    with caplog.at_level(logging.WARNING, logger="tasks._data"):
-        task = pubmedqa(str(data_dir / "pubmedqa/ori_pqal.json"), exclude=path)
-    assert len(task.dataset) == 500
-    assert f"validation.jsonl: {found}" in caplog.text and "nothing excluded" in caplog.text
-
-
-def test_excluding_everything_is_an_error_for_medcalc_too(data_dir: Path, tmp_path: Path) -> None:
-    csv_path = data_dir / "medcalc_bench/test_data.csv"
-    ids = [f"medcalc_bench:{n}" for n in range(1, 1048)]
-    path = write_lines(tmp_path / "all.txt", ids)
-    with pytest.raises(InputError, match=r"all.txt: medcalc_bench: no samples left"):
-        medcalc_bench(str(csv_path), exclude=path)
-    kept = medcalc_bench(str(csv_path), exclude=write_lines(tmp_path / "one.txt", ids[:1]))
-    assert len(kept.dataset) == 1046 and kept.metadata["excluded"] == 1
 
 
 def test_every_task_runs_on_a_tiny_local_model(

@@ -13,7 +13,7 @@ from harness.core.errors import InputError
 from harness.core.records import PoolRecord, write_records
 from rubrics.schema import load_rubric
 from tasks.data_quality import data_quality
-from tests.rubrics.conftest import ScriptedJudge, question_of, rating_json, verdict_json
+from tests.rubrics.judges import ScriptedJudge, question_of, rating_json, verdict_json
 
 POINTS = {c.id: c for c in load_rubric("data_quality").criteria}
 

@@ -1,4 +1,4 @@
-"""Scripted judges for the rubric tests: mockllm graders that answer by rule and record calls."""
+"""Scripted judges for tests of judged tasks and scorers: mockllm graders that answer by rule."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from inspect_ai.model import (
     ChatMessage,
     GenerateConfig,
@@ -106,8 +105,3 @@ def logprob_output(distribution: dict[str, float], lead: list[str] | None = None
     output = mock_output("".join(lead or []) + top[0][0])
     output.choices[0].logprobs = Logprobs(content=tokens)
     return output
-
-
-@pytest.fixture
-def scripted() -> Callable[..., ScriptedJudge]:
-    return ScriptedJudge

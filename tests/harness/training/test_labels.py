@@ -8,13 +8,13 @@ import pytest
 import torch
 
 from harness.core.records import PoolRecord
-from harness.core.render import IGNORE_INDEX, assistant_text, render
+from harness.core.render import IGNORE_INDEX, RenderStyle, assistant_text, render
 from harness.models.tiny import EOT
 from harness.training import TrainConfig
 from harness.training.base import load_model, load_tokenizer, resolve_base
 from harness.training.data import measure_lengths, to_dataset
 from harness.training.trainer import build_trainer, sft_config
-from tests.train.conftest import toy_records
+from tests.harness.training.conftest import toy_records
 
 
 def prepared_dataset(checkpoint: Path, records: list[PoolRecord], config: TrainConfig, tmp: Path):
@@ -22,18 +22,22 @@ def prepared_dataset(checkpoint: Path, records: list[PoolRecord], config: TrainC
     tokenizer = load_tokenizer(ref)
     args = sft_config(config, tmp / "checkpoints", max_length=config.max_length, progress=False)
     model = load_model(ref, dtype=torch.float32)
-    trainer = build_trainer(model, tokenizer, to_dataset(records, config.style()), config, args)
+    trainer = build_trainer(model, tokenizer, to_dataset(records, config.render), config, args)
     return trainer.train_dataset, tokenizer
 
 
 def test_trainer_labels_equal_render_labels(tiny_checkpoint: Path, tmp_path: Path) -> None:
     records = toy_records(repeat=1)
-    config = TrainConfig(max_length=512, system_prompt="You are a careful physician.")
+    config = TrainConfig(
+        base=str(tiny_checkpoint),
+        max_length=512,
+        render=RenderStyle(system_prompt="You are a careful physician."),
+    )
     dataset, tokenizer = prepared_dataset(tiny_checkpoint, records, config, tmp_path)
 
     assert [row["id"] for row in dataset] == [record.id for record in records]
     for row, record in zip(dataset, records, strict=True):
-        expected = render(record, tokenizer, max_length=512, style=config.style())
+        expected = render(record, tokenizer, max_length=512, style=config.render)
         assert row["input_ids"] == expected.input_ids
         assert row["labels"] == expected.labels
 
@@ -59,10 +63,10 @@ def test_truncation_agrees_and_drops_records_without_completion(
         id="long-question", question="why " * 200, reasoning="", response="Because"
     )
     records = [*toy_records(repeat=1), long_reasoning, long_question]
-    config = TrainConfig(max_length=48)
+    config = TrainConfig(base=str(tiny_checkpoint), max_length=48)
     dataset, tokenizer = prepared_dataset(tiny_checkpoint, records, config, tmp_path)
 
-    report = measure_lengths(records, tokenizer, 48, config.style())
+    report = measure_lengths(records, tokenizer, 48, config.render)
     assert "long-answer" in report.truncated_ids and "long-question" in report.truncated_ids
     assert report.dropped_ids == ("long-question",)
 
@@ -79,12 +83,12 @@ def test_truncation_agrees_and_drops_records_without_completion(
 def test_only_lora_parameters_train_in_lora_mode(
     tiny_checkpoint: Path, tmp_path: Path, full: bool
 ) -> None:
-    config = TrainConfig(full=full, max_length=128)
+    config = TrainConfig(base=str(tiny_checkpoint), full=full, max_length=128)
     ref = resolve_base(tiny_checkpoint)
     args = sft_config(config, tmp_path / "checkpoints", max_length=128, progress=False)
     model = load_model(ref, dtype=torch.float32)
     trainer = build_trainer(
-        model, load_tokenizer(ref), to_dataset(toy_records(1), config.style()), config, args
+        model, load_tokenizer(ref), to_dataset(toy_records(1), config.render), config, args
     )
     trainable = [name for name, p in trainer.model.named_parameters() if p.requires_grad]
     if full:

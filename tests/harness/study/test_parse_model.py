@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from harness.core.errors import InputError
-from harness.study.evaluation import parse_model
+from harness.study.models import parse_model
 
 
 @pytest.fixture

@@ -9,27 +9,30 @@ from typing import Any
 
 import pytest
 
+from harness.core.config import parse_section
 from harness.core.errors import ConfigError, InputError
 from harness.core.records import PoolRecord, write_records
 from harness.training import TrainConfig, train_all, train_subset
 from harness.training.run import work_dir_for
-from tests.train.conftest import toy_records
+from tests.harness.training.conftest import toy_records
 
 
-def test_empty_subset(tiny_checkpoint: Path, tmp_path: Path) -> None:
+def test_empty_subset(fast_config: Callable[..., TrainConfig], tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n")
     with pytest.raises(InputError, match="subset has no records") as caught:
-        train_subset(empty, tiny_checkpoint, tmp_path / "out", progress=False)
+        train_subset(empty, tmp_path / "out", fast_config(), progress=False)
     assert str(empty) in str(caught.value)
     assert not (tmp_path / "out").exists()
 
 
-def test_bad_subset_record_is_located(tiny_checkpoint: Path, tmp_path: Path) -> None:
+def test_bad_subset_record_is_located(
+    fast_config: Callable[..., TrainConfig], tmp_path: Path
+) -> None:
     subset = tmp_path / "bad.jsonl"
     subset.write_text(json.dumps({"id": "x1", "question": "Q?", "response": ""}) + "\n")
     with pytest.raises(InputError) as caught:
-        train_subset(subset, tiny_checkpoint, tmp_path / "out", progress=False)
+        train_subset(subset, tmp_path / "out", fast_config(), progress=False)
     assert str(caught.value).startswith(f"{subset}:1: record 'x1': field 'response'")
 
 
@@ -43,7 +46,7 @@ def test_bad_subset_record_is_located(tiny_checkpoint: Path, tmp_path: Path) -> 
 )
 def test_missing_base_model(subset_file: Path, tmp_path: Path, base: str, message: str) -> None:
     with pytest.raises(InputError, match=message) as caught:
-        train_subset(subset_file, base, tmp_path / "out", progress=False)
+        train_subset(subset_file, tmp_path / "out", TrainConfig(base=base), progress=False)
     assert base.lstrip("./") in str(caught.value)
 
 
@@ -51,7 +54,9 @@ def test_base_directory_without_config(subset_file: Path, tmp_path: Path) -> Non
     not_a_model = tmp_path / "weights"
     not_a_model.mkdir()
     with pytest.raises(InputError, match="has no config.json"):
-        train_subset(subset_file, not_a_model, tmp_path / "out", progress=False)
+        train_subset(
+            subset_file, tmp_path / "out", TrainConfig(base=str(not_a_model)), progress=False
+        )
 
 
 def test_lora_targets_the_model_lacks(
@@ -62,7 +67,7 @@ def test_lora_targets_the_model_lacks(
 ) -> None:
     config = fast_config(lora_targets=("q_proj", "query_key_value"))
     with pytest.raises(ConfigError) as caught:
-        train_subset(subset_file, tiny_checkpoint, tmp_path / "out", config, progress=False)
+        train_subset(subset_file, tmp_path / "out", config, progress=False)
     message = str(caught.value)
     assert "query_key_value" in message and "q_proj (" not in message
     assert "o_proj" in message  # the layers it does have
@@ -140,14 +145,12 @@ def test_truncation_counted_or_refused(
 
     refused = fast_config(max_length=96, fail_on_truncation=True, max_steps=1)
     with pytest.raises(InputError, match="exceed max_length=96") as caught:
-        train_subset(subset, tiny_checkpoint, tmp_path / "refused", refused, progress=False)
+        train_subset(subset, tmp_path / "refused", refused, progress=False)
     assert caught.value.record == "long-1"
     assert not (tmp_path / "refused").exists()
 
     counted = fast_config(max_length=96, max_steps=1)
-    manifest = train_subset(
-        subset, tiny_checkpoint, tmp_path / "counted", counted, progress=False
-    ).manifest
+    manifest = train_subset(subset, tmp_path / "counted", counted, progress=False).manifest
     assert manifest["truncation"]["truncated"] == 1
     assert manifest["truncation"]["truncated_ids"] == ["long-1"]
     assert manifest["truncation"]["dropped"] == 0
@@ -162,7 +165,6 @@ def test_max_length_that_leaves_no_completion(
     with pytest.raises(InputError, match="every record's completion starts beyond"):
         train_subset(
             subset_file,
-            tiny_checkpoint,
             tmp_path / "out",
             fast_config(max_length=8),
             progress=False,
@@ -173,24 +175,25 @@ def test_max_length_that_leaves_no_completion(
 @pytest.mark.parametrize(
     ("options", "field"),
     [
-        ({"learning_rate": 0}, "learning_rate"),
-        ({"lr_scheduler": "cosine-ish"}, "lr_scheduler"),
-        ({"warmup_ratio": 1.5}, "warmup_ratio"),
-        ({"assistant_format": "{response}"}, "assistant_format"),
-        ({"lora_targets": ()}, "lora_targets"),
-        ({"epochs": 3, "unknown": 1}, "unknown"),
+        ({"learning_rate": 0}, "train.learning_rate"),
+        ({"lr_scheduler": "cosine-ish"}, "train.lr_scheduler"),
+        ({"warmup_ratio": 1.5}, "train.warmup_ratio"),
+        ({"render": {"assistant_format": "{response}"}}, "train.render.assistant_format"),
+        ({"lora_targets": ()}, "train.lora_targets"),
+        ({"epochs": 3, "unknown": 1}, "train.unknown"),
     ],
 )
 def test_invalid_configuration(options: dict, field: str) -> None:
-    with pytest.raises(ConfigError, match=f"invalid training configuration: {field}"):
-        TrainConfig.from_options(**options)
+    with pytest.raises(InputError) as caught:
+        parse_section(TrainConfig, {"base": "x", **options}, prefix="train")
+    assert caught.value.field == field
 
 
 def test_subsets_directory_without_subsets(tiny_checkpoint: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"no subset files \(\*.jsonl\)"):
-        train_all(tmp_path, tiny_checkpoint, progress=False)
+        train_all(tmp_path, TrainConfig(base=str(tiny_checkpoint)), progress=False)
     with pytest.raises(InputError, match="subsets directory not found"):
-        train_all(tmp_path / "missing", tiny_checkpoint, progress=False)
+        train_all(tmp_path / "missing", TrainConfig(base=str(tiny_checkpoint)), progress=False)
 
 
 def test_refuses_to_replace_a_directory_it_did_not_write(
@@ -203,5 +206,5 @@ def test_refuses_to_replace_a_directory_it_did_not_write(
     precious.mkdir()
     (precious / "notes.txt").write_text("keep me")
     with pytest.raises(InputError, match="holds no train_manifest.json"):
-        train_subset(subset_file, tiny_checkpoint, precious, fast_config(), progress=False)
+        train_subset(subset_file, precious, fast_config(), progress=False)
     assert (precious / "notes.txt").read_text() == "keep me"

@@ -18,9 +18,10 @@ from inspect_ai.model import ChatMessage, GenerateConfig
 from harness.core.errors import InputError
 from rubrics.metrics import clipped_bootstrap
 from rubrics.prompts import healthbench_template
-from tasks.healthbench import healthbench, healthbench_meta_eval, load_healthbench
+from tasks.healthbench import healthbench, healthbench_meta_eval
+from tasks.healthbench_records import load_healthbench
 from tests.helpers import scripted_model
-from tests.rubrics.conftest import ScriptedJudge, verdict_json
+from tests.rubrics.judges import ScriptedJudge, verdict_json
 
 RECORD = "healthbench/processed_data/2025-05-07-06-14-12_oss_eval_example_{}.json"
 ITEM = re.compile(r"# Rubric item\n(?:\[(-?[\d.]+)\] )?(.*?)\n\n# Instructions", re.DOTALL)
@@ -144,6 +145,8 @@ def test_scores_by_hand_on_real_records(data_dir: Path, tmp_path: Path) -> None:
     assert metrics["theme_context_seeking"] == 0.0 and metrics["theme_context_seeking_n"] == 2
     # axis completeness: 19 (9/9 = 1) ; accuracy: 24 only (16/16) since 22 has no positive accuracy item
     assert metrics["axis_completeness"] == 1.0 and metrics["axis_accuracy_n"] == 1
+    # level:example tags every item of the three: its score is each sample's overall
+    assert metrics["level_example_n"] == 3 and metrics["level_example"] == 0.0
     # the bootstrap is seeded: the std is the documented statistic for seed 0
     expected = np.std(clipped_bootstrap([1 / 13, -29 / 7, 1.0], 1000, seed=0))
     assert metrics["bootstrap_std"] == pytest.approx(expected)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,23 @@ from inspect_ai import eval
 from inspect_ai.model import ChatMessage, GenerateConfig
 
 from harness.core.errors import InputError
-from tasks.clinical_reasoning import clinical_reasoning, open_question, option_dependent
+from rubrics.judge import questions_for
+from rubrics.prompts import Material
+from rubrics.schema import load_rubric
+from tasks.clinical_reasoning import (
+    case_sample,
+    clinical_reasoning,
+    open_question,
+    option_dependent,
+)
 from tasks.items import MCQItem
 from tasks.medqa import load_medqa
 from tests.helpers import scripted_model
-from tests.rubrics.conftest import ScriptedJudge, question_of, rating_json, verdict_json
+from tests.rubrics.judges import ScriptedJudge, question_of, rating_json, verdict_json
+
+ROOT = Path(__file__).parents[2]
+# a ```text block ends at a line holding only the fence (the prompt itself quotes ```json)
+TEXT_BLOCK = re.compile(r"^```text\n(.*?)^```$", re.DOTALL | re.MULTILINE)
 
 
 def item(question: str) -> MCQItem:
@@ -145,3 +158,31 @@ def test_the_evaluated_model_never_grades_itself(data_dir: Path) -> None:
     assert log.status == "error"
     assert "does not let the evaluated model grade itself" in log.error.message
     assert len(answers) == 1  # it answered the case, and was never asked to judge it
+
+
+@pytest.mark.parametrize("document", ["docs/rubrics.md"])
+def test_documented_judge_prompt_is_what_the_code_renders(data_dir: Path, document: str) -> None:
+    """The real case's prompts shown in the docs, re-rendered (the documents are only read).
+
+    The illustrative response is the document's own text; everything around it (the
+    case as MedQA gives it, the reference, the rubric, the template) comes from the code.
+    """
+    blocks = TEXT_BLOCK.findall((ROOT / document).read_text(encoding="utf-8"))
+    [item] = [i for i in load_medqa()[0] if i.id == "2cd0a4d69039"]
+    sample = case_sample(item, "plain")
+    assert sample.input + "\n" in blocks  # what the evaluated model sees
+    [shown] = [block for block in blocks if "\n# Criterion\n" in block]
+    response = re.search(r"<<<BEGIN RESPONSE>>>\n(.*)\n<<<END RESPONSE>>>", shown, re.DOTALL)
+    assert response, "the documented prompt lost its response block"
+    material = Material(
+        case=sample.metadata["case"],
+        response=response.group(1),
+        reference=sample.metadata["reference"],
+    )
+    rubric = load_rubric("differential_diagnosis")
+    [question] = [
+        q
+        for q in questions_for([rubric], material, "json", ratings=False)
+        if q.key == "ddx.cant_miss"
+    ]
+    assert shown == question.prompt

@@ -43,11 +43,12 @@ def subset_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def fast_config() -> Callable[..., TrainConfig]:
+def fast_config(tiny_checkpoint: Path) -> Callable[..., TrainConfig]:
     """A config that trains the tiny model in a second or two; keyword overrides win."""
 
     def make(**overrides: Any) -> TrainConfig:
         values: dict[str, Any] = {
+            "base": str(tiny_checkpoint),
             "epochs": 2,
             "learning_rate": 3e-3,
             "warmup_ratio": 0.0,

@@ -19,7 +19,8 @@ from inspect_ai.log import read_eval_log
 from harness.cli import main
 from harness.core.errors import ConfigError
 from harness.demo.study import prepare_demo
-from harness.study.pipeline import STAGES, plan
+from harness.study.run import plan
+from harness.study.stages import NAMES as STAGES
 
 DEMO_ENV = {k: v for k, v in os.environ.items() if k != "DIQ_DATA_DIR"}  # synthetic evaluation
 DIQ = str(Path(sys.executable).with_name("diq"))
@@ -61,7 +62,7 @@ def numbers(report: dict) -> dict:
 
 def test_demo_runs_every_stage_and_writes_the_report(smoke_run: Path) -> None:
     manifest = json.loads((smoke_run / "run_manifest.json").read_text())
-    assert set(manifest["stages"]) == set(STAGES)  # JSON keys are written sorted
+    assert set(manifest["ledger"]) == set(STAGES)  # JSON keys are written sorted
     assert "SYNTHETIC DATA" in (smoke_run / "data" / "README.txt").read_text()
     subsets = {p.stem for p in (smoke_run / "subsets").glob("*.jsonl")}
     assert {"diq-0.1", "random-0.1", "diq-0.3", "random-0.3", "full"} <= subsets
@@ -106,7 +107,9 @@ def test_rerun_skips_every_stage(smoke_run: Path) -> None:
 
 def test_from_and_only_together_are_a_usage_error(tmp_path: Path) -> None:
     config = tmp_path / "experiment.yaml"
-    config.write_text("name: t\npool: {path: p}\nvalidation: {path: v}\ntrain: {base: b}\n")
+    config.write_text(
+        "name: t\nselect: {pool: {path: p}, validation: {path: v}}\ntrain: {base: b}\n"
+    )
     out = tmp_path / "run"
     args = ["run", str(config), "--out", str(out), "--from", "review", "--only", "report"]
     result = CliRunner().invoke(main, args)
@@ -205,7 +208,7 @@ def test_given_checkpoint_and_logs_are_evaluated_and_refreshed(
     given_log = tmp_path / "elsewhere" / "theirs.eval"
     shutil.copy(base_log, given_log)
     config["train"].update(subsets=["random-0.1"], models={"random-0.1": str(checkpoint)})
-    config["eval"].update(extra_models=[], logs=[str(given_log)])
+    config["eval"].update(models=[], logs=[str(given_log)])
     config["judge"]["graders"] = []
 
     def eval_logs() -> dict[str, Any]:

@@ -17,7 +17,7 @@ from harness.core.records import write_records
 from harness.training import MANIFEST_NAME, TrainConfig, train_all, train_subset
 from harness.training.export import ADAPTER_DIR
 from harness.training.run import work_dir_for
-from tests.train.conftest import toy_records
+from tests.harness.training.conftest import toy_records
 
 
 def falls(losses: list[float], by: float) -> bool:
@@ -39,7 +39,7 @@ def test_lora_training_falls_and_publishes_a_loadable_merged_model(
     fast_config: Callable[..., TrainConfig],
 ) -> None:
     out = tmp_path / "models" / "toy"
-    result = train_subset(subset_file, tiny_checkpoint, out, fast_config(epochs=4), progress=False)
+    result = train_subset(subset_file, out, fast_config(epochs=4), progress=False)
 
     manifest = json.loads((out / MANIFEST_NAME).read_text())
     assert result.manifest == manifest and not result.skipped
@@ -91,7 +91,7 @@ def test_full_fine_tuning_falls_and_has_no_adapter(
 ) -> None:
     out = tmp_path / "full"
     config = fast_config(full=True, learning_rate=1e-3)
-    manifest = train_subset(subset_file, tiny_checkpoint, out, config, progress=False).manifest
+    manifest = train_subset(subset_file, out, config, progress=False).manifest
     assert manifest["mode"] == "full" and manifest["merged"] is False
     assert "lora_r" not in manifest["hyperparameters"]
     assert falls(manifest["loss_curve"], by=1.5), manifest["loss_curve"]
@@ -108,9 +108,7 @@ def test_same_seed_same_loss_curve_other_seed_differs(
     def curve(name: str, seed: int) -> list[float]:
         config = fast_config(seed=seed, max_steps=6)
         out = tmp_path / name
-        return train_subset(subset_file, tiny_checkpoint, out, config, progress=False).manifest[
-            "loss_curve"
-        ]
+        return train_subset(subset_file, out, config, progress=False).manifest["loss_curve"]
 
     first, second, other = curve("a", 0), curve("b", 0), curve("c", 1)
     assert first == second
@@ -131,9 +129,7 @@ def test_gradient_accumulation_matches_the_larger_batch(
             max_steps=4,
         )
         out = tmp_path / name
-        return train_subset(subset_file, tiny_checkpoint, out, config, progress=False).manifest[
-            "loss_curve"
-        ]
+        return train_subset(subset_file, out, config, progress=False).manifest["loss_curve"]
 
     assert curve("one", 4, 1) == pytest.approx(curve("two", 2, 2), rel=1e-4)
 
@@ -158,9 +154,7 @@ def test_an_interrupted_run_resumes_to_the_same_model(
     config = fast_config(save_steps=4)
     out = tmp_path / "resumed"
     with pytest.raises(KeyboardInterrupt):
-        train_subset(
-            subset_file, tiny_checkpoint, out, config, progress=False, callbacks=[Interrupt(6)]
-        )
+        train_subset(subset_file, out, config, progress=False, callbacks=[Interrupt(6)])
     assert not out.exists()
     checkpoints = work_dir_for(out) / "checkpoints"
     assert (checkpoints / "checkpoint-4").is_dir()
@@ -168,10 +162,8 @@ def test_an_interrupted_run_resumes_to_the_same_model(
     shutil.copytree(checkpoints / "checkpoint-4", checkpoints / "checkpoint-6")
     (checkpoints / "checkpoint-6" / "trainer_state.json").unlink()
 
-    resumed = train_subset(subset_file, tiny_checkpoint, out, config, progress=False).manifest
-    straight = train_subset(
-        subset_file, tiny_checkpoint, tmp_path / "straight", config, progress=False
-    ).manifest
+    resumed = train_subset(subset_file, out, config, progress=False).manifest
+    straight = train_subset(subset_file, tmp_path / "straight", config, progress=False).manifest
     assert resumed["resumed_from"] == "checkpoint-4"
     assert resumed["steps"] == straight["steps"] == 12
     assert resumed["loss_curve"] == pytest.approx(straight["loss_curve"], rel=1e-5)
@@ -188,14 +180,13 @@ def test_a_changed_request_does_not_resume_a_stale_checkpoint(
     with pytest.raises(KeyboardInterrupt):
         train_subset(
             subset_file,
-            tiny_checkpoint,
             out,
             fast_config(save_steps=2),
             progress=False,
             callbacks=[Interrupt(3)],
         )
     manifest = train_subset(
-        subset_file, tiny_checkpoint, out, fast_config(learning_rate=1e-3), progress=False
+        subset_file, out, fast_config(learning_rate=1e-3), progress=False
     ).manifest
     assert manifest["resumed_from"] is None and manifest["steps"] == 12
 
@@ -209,20 +200,20 @@ def test_up_to_date_models_are_skipped_and_changed_inputs_retrain(
     (subsets / "first.manifest.json").write_text("{}")  # subset manifests are not subsets
     config = fast_config(max_steps=2)
 
-    results = train_all(subsets, tiny_checkpoint, config=config, progress=False)
+    results = train_all(subsets, config, progress=False)
     models = tmp_path / "run" / "models"
     assert [r.output_dir for r in results] == [models / "first", models / "second"]
     assert not any(r.skipped for r in results)
     assert all((models / name / MANIFEST_NAME).is_file() for name in ("first", "second"))
 
-    again = train_all(subsets, tiny_checkpoint, config=config, progress=False)
+    again = train_all(subsets, config, progress=False)
     assert all(r.skipped for r in again)
     assert again[0].manifest == results[0].manifest
 
     write_records(subsets / "second.jsonl", toy_records(1))
-    changed = train_all(subsets, tiny_checkpoint, config=fast_config(max_steps=2), progress=False)
+    changed = train_all(subsets, fast_config(max_steps=2), progress=False)
     assert [r.skipped for r in changed] == [True, False]
-    other_lr = train_all(subsets, tiny_checkpoint, config=fast_config(max_steps=2, seed=5))
+    other_lr = train_all(subsets, fast_config(max_steps=2, seed=5))
     assert not any(r.skipped for r in other_lr)
 
 
@@ -234,7 +225,7 @@ def test_unmerged_adapter_directory_loads_as_a_model(
 ) -> None:
     out = tmp_path / "adapter-only"
     manifest = train_subset(
-        subset_file, tiny_checkpoint, out, fast_config(merge=False, max_steps=3), progress=False
+        subset_file, out, fast_config(merge=False, max_steps=3), progress=False
     ).manifest
     assert manifest["merged"] is False
     assert (out / "adapter_config.json").is_file() and not (out / "model.safetensors").exists()

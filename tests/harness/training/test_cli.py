@@ -15,7 +15,7 @@ from inspect_ai.log import list_eval_logs, read_eval_log
 from harness.cli import main
 from harness.core.records import PoolRecord, write_records
 from harness.training import MANIFEST_NAME
-from tests.train.conftest import toy_records
+from tests.harness.training.conftest import toy_records
 
 FAST = ["--lr", "3e-3", "--batch-size", "4", "--grad-accum", "1", "--max-length", "128"]
 
@@ -57,7 +57,7 @@ def test_user_errors_are_one_line_with_exit_status_2(tiny_checkpoint: Path, tmp_
         (["--out", str(tmp_path / "o")], "give exactly one of --subset FILE and --subsets DIR"),
         (
             ["--subset", str(empty), "--out", str(tmp_path / "o"), "--warmup-ratio", "2"],
-            "warmup_ratio: Input should be less than 1",
+            "--warmup-ratio: Input should be less than 1",
         ),
     ]
     for extra, message in cases:

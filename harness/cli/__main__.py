@@ -1,0 +1,5 @@
+"""`python -m harness.cli`: the `diq` command."""
+
+from harness.cli import main
+
+main()

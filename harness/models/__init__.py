@@ -1,0 +1,1 @@
+"""Model checkpoints the harness builds or converts: the embedded tiny model."""
