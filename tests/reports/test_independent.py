@@ -167,6 +167,17 @@ def test_independent_comparisons_are_differences_of_means(
     ]
     stored = json.loads((out / "report.json").read_text())
     assert all(row["design"] in ("paired", "independent") for row in stored["comparisons"])
+    # bounded scores keep their intervals inside the scale (a t interval of data_quality's
+    # correctness reached 1.035 on its 0-1 scale)
+    bounds = {m["key"]: m["bounds"] for m in stored["measures"]}
+    assert bounds["data_quality/rubric_judge/correctness"] == [0.0, 1.0]
+    assert bounds["data_quality/rubric_judge/correctness_rating"] == [1.0, 5.0]
+    assert bounds["data_quality/rubric_judge/overall"] is None  # negative criteria: below 0
+    bounded = [row for row in stored["summary"] if bounds[row["measure"]] and row["n"] > 0]
+    assert any(row["method"] == "bounded-wilson" for row in bounded)
+    for row in bounded:
+        low, high = bounds[row["measure"]]
+        assert low <= row["low"] <= row["mean"] <= row["high"] <= high, row
 
 
 def test_page_says_independent_and_never_pairs_items(mixed: tuple[Path, dict[str, Any]]) -> None:
