@@ -248,8 +248,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="report directory (default: a temp dir)")
     args = parser.parse_args()
 
-    from reports.build import ReportOptions, build_report
-    from reports.compare import Settings
+    from reports.build import build_report
+    from reports.config import ReportConfig
     from reports.logs import find_logs
 
     logs = make_logs(args.models, args.samples, args.mcq_tasks, args.seed, args.cache)
@@ -264,12 +264,14 @@ def main() -> None:
             seconds = time.perf_counter() - start
         timings.append((name, seconds, memory.peak / 2**20))
 
-    options = ReportOptions(
-        settings=Settings(reference="mockllm/model-00", resamples=args.resamples, seed=args.seed),
+    config = ReportConfig(
+        reference="mockllm/model-00",
+        resamples=args.resamples,
+        seed=args.seed,
         workers=args.workers,
     )
     start = time.perf_counter()
-    data = build_report([logs], out, options, phase)
+    data = build_report([logs], out, config, phase=phase)
     total = time.perf_counter() - start
     size = (out / "index.html").stat().st_size / 2**20
     print(

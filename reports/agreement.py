@@ -174,8 +174,8 @@ def gwet_ac2(
 
 
 def weighted_kappa(
-    a: Sequence[float],
-    b: Sequence[float],
+    a: Sequence[float] | np.ndarray,
+    b: Sequence[float] | np.ndarray,
     categories: Sequence[float] = SCALE,
     weights: Literal["quadratic", "linear", "none"] = "quadratic",
 ) -> float:

@@ -5,7 +5,9 @@ One file, readable offline and safe with untrusted model text:
 - Jinja2 with autoescape and `StrictUndefined` (a missing value is an error, not a
   blank cell);
 - CSS, SVG charts and vanilla JavaScript inline; no CDN, no fonts, no images;
-- a Content-Security-Policy meta tag that forbids every network request;
+- a Content-Security-Policy meta tag that forbids every network request and lets only
+  the one inline script run, by its SHA-256 (no `'unsafe-inline'`: a future escaping slip
+  that let model text become a script could not execute);
 - data for the per-sample drill-down embedded as JSON (HTML-escaped like `|tojson`), or
   gzip + base64 when it is large, decoded in the browser with `DecompressionStream`;
   the script renders model text with `textContent` only.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 import math
 from collections.abc import Callable
@@ -28,8 +31,9 @@ from markupsafe import Markup
 
 from reports.frames import Frames
 
+# `{script}` is the source of the page's one inline script, as `script_hash` gives it.
 CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+    "default-src 'none'; style-src 'unsafe-inline'; script-src {script}; "
     "img-src data:; base-uri 'none'; form-action 'none'"
 )
 # Above this many bytes of JSON the drill-down payload is embedded gzip-compressed.
@@ -281,7 +285,15 @@ def asset(name: str) -> Markup:
     return Markup((TEMPLATES / name).read_text(encoding="utf-8"))
 
 
+def script_hash(script: str) -> str:
+    """A CSP source for one inline script: `'sha256-<base64 of its UTF-8 digest>'`."""
+    digest = hashlib.sha256(script.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
 def render(context: dict[str, Any]) -> str:
-    """The report page for a prepared context (see `reports.view.build_view`)."""
+    """The report page for a prepared context (see `reports.view.page`)."""
     template = environment().get_template("report.html.j2")
-    return template.render(**context, csp=CSP, css=asset("report.css"), js=asset("report.js"))
+    script = asset("report.js")
+    csp = CSP.format(script=script_hash(str(script)))
+    return template.render(**context, csp=csp, css=asset("report.css"), js=script)

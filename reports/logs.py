@@ -31,10 +31,30 @@ LOG_SUFFIXES = (".eval", ".json")
 LABEL_KEY = "label"
 PAIRING_KEY = "pairing"
 PAIRINGS = ("paired", "independent")
+# Task metadata of a task drawn from part of a published set (absent when complete).
+COVERAGE_KEY = "coverage"
 # Model arguments worth showing in provenance; the rest (e.g. mockllm's scripted
 # outputs) can be arbitrarily large.
 MAX_ARG_CHARS = 200
 ATTACHMENT = "attachment://"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The part of a published set a task draws from, as its task metadata declares it.
+
+    `Task(metadata={"coverage": {"items": 1449, "published": 2450, "note": "..."}})`:
+    the items of the set this task uses, the items of the set as published (the paper's
+    or the official one), and one line saying what was left out.
+    """
+
+    items: int
+    published: int
+    note: str
+
+    def describe(self) -> str:
+        """`1,449 of 2,450 items (the note)`."""
+        return f"{self.items:,} of {self.published:,} items ({self.note})"
 
 
 @dataclass
@@ -85,6 +105,7 @@ class LogRecord:
     metadata: dict[str, Any]
     label: str | None  # eval metadata `label`
     pairing: str  # task metadata `pairing`: "paired" (default) or "independent"
+    coverage: Coverage | None  # task metadata `coverage`: None for a complete set
     tags: list[str]
     git_commit: str | None
     scorers: list[str]
@@ -285,6 +306,7 @@ def _header_record(log: Any, path: str | Path, samples: list[SampleRecord]) -> L
         metadata=_small(spec.metadata or {}) | _small(log.metadata or {}),
         label=_label(current, path),
         pairing=_pairing(current, path),
+        coverage=_coverage(current, path),
         tags=list(log.tags or spec.tags or []),
         git_commit=spec.revision.commit if spec.revision else None,
         scorers=[scorer.name for scorer in spec.scorers or []],
@@ -317,6 +339,34 @@ def _pairing(metadata: dict[str, Any], path: str | Path) -> str:
             field=f"eval.metadata.{PAIRING_KEY}",
         )
     return str(value)
+
+
+def _coverage(metadata: dict[str, Any], path: str | Path) -> Coverage | None:
+    """The partial set a task draws from, checked (see `Coverage`); None when complete."""
+    value = metadata.get(COVERAGE_KEY)
+    if value is None:
+        return None
+    where = f"eval.metadata.{COVERAGE_KEY}"
+    if not isinstance(value, dict):
+        raise InputError(f"expected a mapping, got {value!r}", path=path, field=where)
+    for key in ("items", "published"):
+        number = value.get(key)
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise InputError(
+                f"expected a positive integer, got {number!r}", path=path, field=f"{where}.{key}"
+            )
+    note = value.get("note")
+    if not isinstance(note, str) or not note.strip():
+        raise InputError(
+            f"expected one line of text, got {note!r}", path=path, field=f"{where}.note"
+        )
+    if value["items"] > value["published"]:
+        raise InputError(
+            f"items ({value['items']}) exceed the published set ({value['published']})",
+            path=path,
+            field=where,
+        )
+    return Coverage(value["items"], value["published"], " ".join(note.split()))
 
 
 def _role_name(config: Any) -> str:

@@ -7,6 +7,7 @@ runs/<name>/
   subsets/<name>.jsonl       selected records (+ <name>.manifest.json)
   models/<name>/train_manifest.json
   review/ratings.jsonl       the physician ratings ledger
+  select_manifest.json       selection settings; its `methods` say what was done
 ```
 Every part is optional except the logs; the report shows what is there.
 """
@@ -25,6 +26,7 @@ from harness.core.io import iter_jsonl, read_json, sha256_file
 from reports.review import LEDGER_FILE
 
 MAX_POINTS = 2500  # points per quadrant panel (members and non-members each)
+SELECT_MANIFEST = "select_manifest.json"
 
 
 @dataclass
@@ -37,6 +39,7 @@ class RunDir:
     subsets: list[Path] = field(default_factory=list)
     models: Path | None = None
     ratings: Path | None = None
+    select_manifest: Path | None = None
 
 
 def is_run_dir(path: Path) -> bool:
@@ -62,7 +65,35 @@ def open_run_dir(path: Path) -> RunDir:
         subsets=sorted(subsets_dir.glob("*.jsonl")) if subsets_dir.is_dir() else [],
         models=path / "models" if (path / "models").is_dir() else None,
         ratings=ratings if ratings.is_file() else None,
+        select_manifest=path / SELECT_MANIFEST if (path / SELECT_MANIFEST).is_file() else None,
     )
+
+
+def selection_methods(run: RunDir) -> list[dict[str, str]]:
+    """What selection says it did: `methods` of `select_manifest.json`, as `{topic, text}`.
+
+    The selection stage writes one sentence per step (decontamination stages and their
+    thresholds and counts, the influence estimator, the difficulty scorer, precision,
+    the validation completion format); the report's Methods section shows them as given.
+    """
+    if run.select_manifest is None:
+        return []
+    manifest = read_json(run.select_manifest)
+    methods = manifest.get("methods", []) if isinstance(manifest, dict) else []
+    if not isinstance(methods, list):
+        raise InputError(
+            "expected a list of {topic, text}", path=run.select_manifest, field="methods"
+        )
+    for index, entry in enumerate(methods):
+        for key in ("topic", "text"):
+            value = entry.get(key) if isinstance(entry, dict) else None
+            if not isinstance(value, str) or not value.strip():
+                raise InputError(
+                    "expected non-empty text",
+                    path=run.select_manifest,
+                    field=f"methods[{index}].{key}",
+                )
+    return [{"topic": entry["topic"], "text": entry["text"]} for entry in methods]
 
 
 def subset_ids(path: Path) -> list[str]:
@@ -147,8 +178,11 @@ def selection_section(run: RunDir, seed: int) -> dict[str, Any]:
             "influence": float(finite["influence"].median()),
         }
         rng = np.random.default_rng(seed)
-        for name in names or [None]:
-            members = finite["id"].isin(set(subsets[name])) if name else np.zeros(len(finite), bool)
+        panel_names: list[str | None] = [*names] or [None]  # no subsets: the pool alone
+        for panel in panel_names:
+            members = (
+                finite["id"].isin(set(subsets[panel])) if panel else np.zeros(len(finite), bool)
+            )
             inside = finite[members]
             outside = finite[~members]
             shown = [
@@ -159,7 +193,7 @@ def selection_section(run: RunDir, seed: int) -> dict[str, Any]:
             ]
             panels.append(
                 {
-                    "subset": name or "pool",
+                    "subset": panel or "pool",
                     "points": [
                         [float(r.difficulty), float(r.influence), flag]
                         for flag, frame in enumerate(shown)

@@ -18,7 +18,6 @@ PALETTE = (
     "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7",
     "#56B4E9", "#999999", "#000000", "#882255", "#44AA99",
 )  # fmt: skip
-FONT = 12
 ROW = 22
 # Column widths of an interval chart: labels, plot, notes.
 WIDE = (250, 380, 270)

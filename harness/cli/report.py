@@ -8,6 +8,9 @@ import click
 
 from harness.core.errors import ConfigError
 
+# Report settings by the flag that sets them, for errors found once the logs are read.
+FLAGS = {"reference": "--reference", "primary": "--primary", "labels": "--label"}
+
 
 def parse_labels(values: tuple[str, ...]) -> dict[str, str]:
     """`LOG_OR_MODEL=LABEL` pairs (the label is what follows the last '=')."""
@@ -129,8 +132,9 @@ def report(
       diq report logs/ --out report --reference random-0.1 --label logs/a.eval=diq-0.1
       diq report runs/demo
     """
-    from reports.build import ReportOptions, build_report
-    from reports.compare import Settings
+    from harness.core.config import parse_section
+    from reports.build import build_report
+    from reports.config import ReportConfig, SettingError
     from reports.rundir import is_run_dir
 
     if out is None:
@@ -138,22 +142,25 @@ def report(
             out = inputs[0] / "report"
         else:
             raise click.UsageError("--out is required unless the input is a run directory")
-    options = ReportOptions(
-        settings=Settings(
-            reference=reference,
-            correction=correction,  # type: ignore[arg-type]
-            seed=seed,
-            resamples=resamples,
-            cluster_key=cluster_key or None,
-            confirmatory=parse_primary(primary),
-        ),
-        labels=parse_labels(labels),
-        ratings=ratings,
-        max_chars=max_chars,
-        title=title,
-        workers=workers,
+    config = parse_section(
+        ReportConfig,
+        {
+            "reference": reference,
+            "correction": correction,
+            "primary": list(parse_primary(primary)),
+            "seed": seed,
+            "resamples": resamples,
+            "labels": parse_labels(labels),
+            "cluster_key": cluster_key,
+            "max_chars": max_chars,
+            "title": title,
+            "workers": workers,
+        },
     )
-    data = build_report(inputs, out, options)
+    try:
+        data = build_report(inputs, out, config, ratings=ratings)
+    except SettingError as error:
+        raise ConfigError(f"{FLAGS.get(error.field, error.field)}: {error.message}") from None
     for line in data["findings"]:
         click.echo(f"  {line}")
     for line in data["warnings"]:

@@ -8,6 +8,10 @@ from pathlib import Path
 import click
 
 from harness.cli.report import parse_labels
+from harness.core.errors import ConfigError
+
+# Review settings by the flag that sets them, for errors found once the logs are read.
+FLAGS = {"tasks": "--task", "rubrics": "--rubric", "labels": "--label"}
 
 
 @click.group("review")
@@ -44,16 +48,16 @@ def review_group() -> None:
 @click.option(
     "--calibration",
     type=click.IntRange(min=0),
-    default=30,
+    default=10,
     show_default=True,
-    help="Responses every rater rates (stratified over models and tasks).",
+    help="Prompts every rater rates, with every model's answer (stratified over tasks).",
 )
 @click.option(
     "--per-item",
     type=click.IntRange(min=2),
     default=2,
     show_default=True,
-    help="Raters per response outside the calibration subset.",
+    help="Raters per prompt outside the calibration subset.",
 )
 @click.option(
     "--prompts",
@@ -119,8 +123,10 @@ def export(
       diq review export runs/demo --rubric differential_diagnosis --rubric safety_check \\
           --raters alice,bob,carol --prompts 40 --calibration 20
     """
+    from harness.core.config import parse_section
     from reports.build import load_frames, resolve_inputs
-    from reports.review.export import ExportOptions, export_sheets
+    from reports.config import ReviewConfig, SettingError
+    from reports.review.export import export_sheets
     from reports.rundir import is_run_dir
 
     if out is None:
@@ -128,20 +134,26 @@ def export(
             out = inputs[0] / "review"
         else:
             raise click.UsageError("--out is required unless the input is a run directory")
-    frames = load_frames(resolve_inputs(inputs, None), parse_labels(labels), None)
-    options = ExportOptions(
-        raters=tuple(r.strip() for r in raters.split(",")),
-        rubrics=rubrics,
-        seed=seed,
-        calibration=calibration,
-        per_item=per_item,
-        prompts=prompts,
-        tasks=tasks,
-        format=sheet_format,  # type: ignore[arg-type]
-        show_reference=show_reference,
-        max_chars=max_chars,
+    config = parse_section(
+        ReviewConfig,
+        {
+            "raters": raters.split(","),
+            "rubrics": list(rubrics),
+            "seed": seed,
+            "calibration": calibration,
+            "raters_per_item": per_item,
+            "prompts": prompts,
+            "tasks": list(tasks),
+            "format": sheet_format,
+            "show_reference": show_reference,
+            "max_chars": max_chars,
+        },
     )
-    manifest = export_sheets(frames, options, out)
+    try:
+        frames = load_frames(resolve_inputs(inputs, None), parse_labels(labels), None)
+        manifest = export_sheets(frames, config, out)
+    except SettingError as error:
+        raise ConfigError(f"{FLAGS.get(error.field, error.field)}: {error.message}") from None
     sheets = manifest["sheets"]
     click.echo(
         f"export {manifest['export_id']}: {len(manifest['stimuli'])} responses, "
@@ -187,7 +199,8 @@ def import_(
       diq review import runs/demo/review returned/alice.xlsx returned/bob.xlsx
     """
     from reports.review import LEDGER_FILE
-    from reports.review.importer import import_sheets, precomputed_scores, read_ledger
+    from reports.review.importer import import_sheets
+    from reports.review.ledger import precomputed_scores, read_ledger
 
     ledger = ledger or export_dir / LEDGER_FILE
     rows = import_sheets(export_dir, files, ledger)

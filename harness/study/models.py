@@ -37,7 +37,7 @@ class ModelSpec:
         return {} if self.name.startswith("hf/") else {"temperature": 0.0}
 
     def metadata(self) -> dict[str, Any] | None:
-        """Eval metadata naming the model for reports (see `reports.frames.assign_labels`)."""
+        """Eval metadata naming the model for reports (see `reports.labels.assign_labels`)."""
         return {"label": self.label} if self.label else None
 
     def register(self) -> None:

@@ -2,10 +2,12 @@
 
 - *Blinding*: each response gets a random code (`R7QK2M`); the model behind it is only
   in the key file, which never goes to raters.
-- *Overlap*: a calibration subset, stratified over models and tasks, is rated by every
-  rater (it feeds multi-rater alpha and the ICC); every other response goes to
-  `per_item` raters, cycling through all rater subsets of that size so that every pair
-  of raters shares items (a balanced incomplete block design, for the kappa matrix).
+- *Overlap*: a calibration subset of prompts, stratified over tasks, is rated by every
+  rater (it feeds multi-rater alpha and the ICC); every other prompt goes to
+  `raters_per_item` raters, cycling through all rater subsets of that size so that every
+  pair of raters shares items (a balanced incomplete block design, for the kappa matrix).
+  A prompt travels with all its answers, one per model: whoever rates one model's answer
+  rates the others' too, which lets the report compare models within rater.
 - *Order*: each rater sees their items in their own seeded random order, so position
   effects average out.
 Everything is a function of the inputs and the seed.
@@ -15,16 +17,15 @@ from __future__ import annotations
 
 import itertools
 import random
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.core.errors import ConfigError
+from reports.config import ReviewConfig, SettingError
 from reports.frames import Frames
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CODE_LENGTH = 6
-RATER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -56,34 +57,22 @@ class Assignment:
     sheets: dict[str, list[str]]  # rater -> codes in presentation order
 
 
-def check_raters(raters: Sequence[str]) -> list[str]:
-    """Rater ids: at least two, unique, usable as file names."""
-    names = [r.strip() for r in raters if r.strip()]
-    bad = [r for r in names if not RATER_NAME.match(r)]
-    if bad:
-        raise ConfigError(f"rater ids must be letters, digits, '.', '_' or '-': {', '.join(bad)}")
-    duplicates = sorted({r for r in names if names.count(r) > 1})
-    if duplicates:
-        raise ConfigError(f"duplicate rater ids: {', '.join(duplicates)}")
-    if len(names) < 2:
-        raise ConfigError("agreement needs at least two raters (--raters A,B,...)")
-    return names
-
-
-def collect_responses(
-    frames: Frames, *, tasks: Sequence[str] = (), prompts: int | None = None, seed: int = 0
-) -> list[Response]:
+def collect_responses(frames: Frames, config: ReviewConfig) -> list[Response]:
     """First-epoch responses of every model to the chosen prompts.
 
-    A prompt qualifies when every model answered it without an error. `prompts` draws
-    that many of them, spread evenly over tasks in a seeded order.
+    A prompt qualifies when every model answered it without an error (in `config.tasks`,
+    or any task). `config.prompts` draws that many of them, spread evenly over tasks in
+    a seeded order.
     """
+    tasks, prompts, seed = config.tasks, config.prompts, config.seed
     by_prompt: dict[tuple[str, str], dict[str, Response]] = {}
     known_tasks = {info.record.task for info in frames.logs}
     unknown = sorted(set(tasks) - known_tasks)
     if unknown:
-        raise ConfigError(
-            f"--task names no task in the logs: {', '.join(unknown)} (tasks: {', '.join(sorted(known_tasks))})"
+        raise SettingError(
+            "tasks",
+            f"names no task in the logs: {', '.join(unknown)} "
+            f"(tasks: {', '.join(sorted(known_tasks))})",
         )
     for info in frames.logs:
         record = info.record
@@ -138,45 +127,37 @@ def make_codes(uids: Sequence[str], seed: int) -> dict[str, str]:
     return codes
 
 
-def assign(
-    responses: Sequence[Response],
-    raters: Sequence[str],
-    *,
-    calibration: int,
-    per_item: int,
-    seed: int,
-) -> Assignment:
-    """Codes, a stratified calibration subset, balanced blocks for the rest, per-rater order."""
-    raters = check_raters(raters)
-    if not 2 <= per_item <= len(raters):
-        raise ConfigError(
-            f"--per-item must be between 2 and the number of raters ({len(raters)}), got {per_item}"
-        )
-    if calibration < 0:
-        raise ConfigError(f"--calibration must be >= 0, got {calibration}")
-    codes = make_codes([r.uid for r in responses], seed)
-    rng = random.Random(f"{seed}:design")
-    # Calibration: round-robin over (model, task) strata in a seeded order.
-    strata: dict[tuple[str, str], list[Response]] = {}
+def assign(responses: Sequence[Response], config: ReviewConfig) -> Assignment:
+    """Codes, a calibration subset of prompts, balanced blocks for the rest, per-rater order.
+
+    A prompt's answers (one per model) always go to the same raters, so every rater rates
+    every model's answer to their prompts: models can be compared within rater.
+    """
+    codes = make_codes([r.uid for r in responses], config.seed)
+    rng = random.Random(f"{config.seed}:design")
+    by_prompt: dict[tuple[str, str], list[str]] = {}
     for response in responses:
-        strata.setdefault((response.label, response.task), []).append(response)
-    queues = [rng.sample(group, len(group)) for _, group in sorted(strata.items())]
-    calibration_uids: list[str] = []
-    while len(calibration_uids) < min(calibration, len(responses)):
+        by_prompt.setdefault((response.task, response.sample_id), []).append(response.uid)
+    # Calibration: round-robin over tasks in a seeded order.
+    per_task: dict[str, list[tuple[str, str]]] = {}
+    for key in sorted(by_prompt):
+        per_task.setdefault(key[0], []).append(key)
+    queues = [rng.sample(keys, len(keys)) for _, keys in sorted(per_task.items())]
+    calibration: list[tuple[str, str]] = []
+    while len(calibration) < min(config.calibration, len(by_prompt)):
         for queue in queues:
-            if queue and len(calibration_uids) < calibration:
-                calibration_uids.append(queue.pop().uid)
-    chosen = set(calibration_uids)
-    rest = [r.uid for r in responses if r.uid not in chosen]
+            if queue and len(calibration) < config.calibration:
+                calibration.append(queue.pop())
+    chosen = set(calibration)
+    rest = [key for key in sorted(by_prompt) if key not in chosen]
     rng.shuffle(rest)
-    blocks = list(itertools.combinations(raters, per_item))
+    blocks = list(itertools.combinations(config.raters, config.raters_per_item))
     rng.shuffle(blocks)
-    sheets: dict[str, list[str]] = {
-        rater: [codes[uid] for uid in calibration_uids] for rater in raters
-    }
-    for index, uid in enumerate(rest):
+    calibration_codes = [codes[uid] for key in calibration for uid in by_prompt[key]]
+    sheets: dict[str, list[str]] = {rater: list(calibration_codes) for rater in config.raters}
+    for index, key in enumerate(rest):
         for rater in blocks[index % len(blocks)]:
-            sheets[rater].append(codes[uid])
-    for rater in raters:
-        random.Random(f"{seed}:order:{rater}").shuffle(sheets[rater])
-    return Assignment(codes, sorted(codes[uid] for uid in calibration_uids), sheets)
+            sheets[rater] += [codes[uid] for uid in by_prompt[key]]
+    for rater in config.raters:
+        random.Random(f"{config.seed}:order:{rater}").shuffle(sheets[rater])
+    return Assignment(codes, sorted(calibration_codes), sheets)

@@ -21,31 +21,23 @@ import contextlib
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 from tqdm import tqdm
 
 from harness.core.errors import ConfigError
 from harness.core.io import sha256_file, sha256_json, write_json, write_text
+from reports.config import ReviewConfig, SettingError
 from reports.frames import Frames
-from reports.review.cells import EXCEL_CELL_LIMIT, text_hash
+from reports.review.cells import text_hash
+from reports.review.csvsheet import write_csv
 from reports.review.design import Response, assign, collect_responses
-from reports.review.sheets import (
-    FORMAT,
-    AxisRef,
-    SheetRow,
-    SheetSpec,
-    companion_html,
-    label_studio_config,
-    prepare_text,
-    write_csv,
-    write_label_studio,
-    write_xlsx,
-)
+from reports.review.labelstudio import label_studio_config, write_label_studio
+from reports.review.sheets import FORMAT, AxisRef, SheetRow, SheetSpec, companion_html, prepare_text
+from reports.review.xlsx import write_xlsx
 
-SheetFormat = Literal["xlsx", "csv", "labelstudio"]
 SUFFIX = {"xlsx": ".xlsx", "csv": ".csv", "labelstudio": ".labelstudio.json"}
 COMPANION = "full_texts.html"
 MANIFEST_FILE = "manifest.json"
@@ -55,30 +47,10 @@ RATERS_DIR = "raters"
 EXPORT_ENTRIES = frozenset({MANIFEST_FILE, KEY_FILE, RATERS_DIR})
 
 
-@dataclass(frozen=True)
-class ExportOptions:
-    """The study design and the sheet format."""
-
-    raters: tuple[str, ...]
-    rubrics: tuple[str, ...]
-    seed: int = 0
-    calibration: int = 30
-    per_item: int = 2
-    prompts: int | None = None
-    tasks: tuple[str, ...] = ()
-    format: SheetFormat = "xlsx"
-    show_reference: bool = False
-    max_chars: int = EXCEL_CELL_LIMIT
-
-
-def rubric_axes(names: tuple[str, ...]) -> tuple[list[AxisRef], list[dict[str, str]]]:
+def rubric_axes(names: Sequence[str]) -> tuple[list[AxisRef], list[dict[str, str]]]:
     """Axes of the named rubrics (ids must be unique across them) and their provenance."""
     from rubrics.schema import load_rubric, rubric_path
 
-    if not names:
-        raise ConfigError(
-            "name at least one rubric (--rubric differential_diagnosis, or a YAML path)"
-        )
     axes: list[AxisRef] = []
     provenance = []
     for name in names:
@@ -88,8 +60,10 @@ def rubric_axes(names: tuple[str, ...]) -> tuple[list[AxisRef], list[dict[str, s
         )
         for axis in rubric.axes:
             if any(a.axis == axis.id for a in axes):
-                raise ConfigError(
-                    f"axis {axis.id!r} appears in more than one rubric; rate them in separate exports"
+                raise SettingError(
+                    "rubrics",
+                    f"axis {axis.id!r} appears in more than one rubric; rate them in separate "
+                    "exports",
                 )
             axes.append(
                 AxisRef(
@@ -104,27 +78,15 @@ def rubric_axes(names: tuple[str, ...]) -> tuple[list[AxisRef], list[dict[str, s
     return axes, provenance
 
 
-def export_sheets(frames: Frames, options: ExportOptions, out: Path) -> dict[str, object]:
-    """Write sheets, manifest and key for a study; return the manifest."""
-    if options.max_chars < 1000 or options.max_chars > EXCEL_CELL_LIMIT:
-        raise ConfigError(
-            f"--max-chars must be between 1000 and {EXCEL_CELL_LIMIT}, got {options.max_chars}"
-        )
+def export_sheets(frames: Frames, config: ReviewConfig, out: Path) -> dict[str, Any]:
+    """Write sheets, manifest and key for a study into `out`; return the manifest."""
     if (out / MANIFEST_FILE).exists():
         raise ConfigError(
-            f"{out} already holds an export (manifest.json); choose another --out or delete it"
+            f"{out} already holds an export (manifest.json); choose another directory or delete it"
         )
-    axes, rubrics = rubric_axes(options.rubrics)
-    responses = collect_responses(
-        frames, tasks=options.tasks, prompts=options.prompts, seed=options.seed
-    )
-    assignment = assign(
-        responses,
-        options.raters,
-        calibration=options.calibration,
-        per_item=options.per_item,
-        seed=options.seed,
-    )
+    axes, rubrics = rubric_axes(config.rubrics)
+    responses = collect_responses(frames, config)
+    assignment = assign(responses, config)
     by_code: dict[str, Response] = {assignment.codes[r.uid]: r for r in responses}
     rows: dict[str, SheetRow] = {}
     cut: list[tuple[str, str, str]] = []
@@ -135,11 +97,11 @@ def export_sheets(frames: Frames, options: ExportOptions, out: Path) -> dict[str
             ("response", response.response),
             ("reference", response.reference),
         ):
-            if field_name == "reference" and not options.show_reference:
+            if field_name == "reference" and not config.show_reference:
                 texts[field_name] = ""
                 continue
             texts[field_name], truncated = prepare_text(
-                text, code, field_name, f"{RATERS_DIR}/{COMPANION}", options.max_chars
+                text, code, field_name, f"{RATERS_DIR}/{COMPANION}", config.max_chars
             )
             if truncated:
                 cut.append((code, field_name, text))
@@ -155,18 +117,19 @@ def export_sheets(frames: Frames, options: ExportOptions, out: Path) -> dict[str
     design = {
         "raters": list(assignment.sheets),
         "calibration": assignment.calibration,
-        "per_item": options.per_item,
-        "prompts": options.prompts,
-        "tasks": list(options.tasks),
+        "unit": "prompt",  # a prompt's answers, one per model, go to the same raters
+        "raters_per_item": config.raters_per_item,
+        "prompts": config.prompts,
+        "tasks": list(config.tasks),
     }
     export_id = sha256_json(
-        {"seed": options.seed, "rubrics": rubrics, "design": design, "stimuli": stimuli}
+        {"seed": config.seed, "rubrics": rubrics, "design": design, "stimuli": stimuli}
     )[:16]
     sheets = {}
     specs = []
     for rater, codes in assignment.sheets.items():
         sheet_id = sha256_json([export_id, rater])[:12]
-        file_name = f"{RATERS_DIR}/{rater}{SUFFIX[options.format]}"
+        file_name = f"{RATERS_DIR}/{rater}{SUFFIX[config.format]}"
         sheets[rater] = {"sheet_id": sheet_id, "file": file_name, "codes": codes}
         specs.append(
             (
@@ -175,10 +138,10 @@ def export_sheets(frames: Frames, options: ExportOptions, out: Path) -> dict[str
                     export_id=export_id,
                     sheet_id=sheet_id,
                     rater=rater,
-                    seed=options.seed,
+                    seed=config.seed,
                     axes=axes,
                     rows=[rows[code] for code in codes],
-                    show_reference=options.show_reference,
+                    show_reference=config.show_reference,
                     companion=COMPANION if cut else None,
                 ),
             )
@@ -186,9 +149,10 @@ def export_sheets(frames: Frames, options: ExportOptions, out: Path) -> dict[str
     manifest = {
         "format": FORMAT,
         "export_id": export_id,
-        "seed": options.seed,
-        "sheet_format": options.format,
-        "show_reference": options.show_reference,
+        "seed": config.seed,
+        "sheet_format": config.format,
+        "show_reference": config.show_reference,
+        "max_chars": config.max_chars,
         "rubrics": rubrics,
         "axes": [
             {"rubric": a.rubric, "version": a.version, "axis": a.axis, "title": a.title}
@@ -217,14 +181,14 @@ def export_sheets(frames: Frames, options: ExportOptions, out: Path) -> dict[str
     }
     with _staging(out) as stage:
         writer = {"xlsx": write_xlsx, "csv": write_csv, "labelstudio": write_label_studio}[
-            options.format
+            config.format
         ]
         for file_name, spec in tqdm(specs, desc="writing sheets", unit="sheet", disable=None):
             writer(spec, stage / file_name)
-        if options.format == "labelstudio":
+        if config.format == "labelstudio":
             write_text(
                 stage / RATERS_DIR / "label_config.xml",
-                label_studio_config(axes, options.show_reference),
+                label_studio_config(axes, config.show_reference),
             )
         if cut:
             write_text(stage / RATERS_DIR / COMPANION, companion_html("all raters", cut))
@@ -234,7 +198,7 @@ def export_sheets(frames: Frames, options: ExportOptions, out: Path) -> dict[str
 
 
 @contextlib.contextmanager
-def _staging(out: Path):  # type: ignore[no-untyped-def]
+def _staging(out: Path) -> Iterator[Path]:
     """A temporary directory beside `out` whose files are moved into `out` on success."""
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))

@@ -14,42 +14,28 @@ reported with its file and cell, so a physician can fix a sheet in one pass:
 - a format that states its export and rater (xlsx's hidden meta sheet, Label Studio's
   task data) must state both: a deleted cell is an error, not a pass.
 
-If anything is wrong nothing is written. Otherwise the ratings join the ledger, one
-row per response x rater x axis; re-importing a sheet replaces its earlier rows, so
-imports are idempotent.
+If anything is wrong nothing is written. Otherwise the ratings join the ledger
+(`reports.review.ledger`), one row per response x rater x axis; re-importing a sheet
+replaces its earlier rows, so imports are idempotent.
 """
 
 from __future__ import annotations
 
-import datetime
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from harness.core.errors import DiqError, InputError
-from harness.core.io import iter_jsonl, read_json, sha256_file, write_jsonl
-from reports.review.cells import text_hash
-from reports.review.sheets import (
-    FORMAT,
-    META,
-    UNSURE,
-    AxisRef,
-    FilledSheet,
-    columns,
-    read_csv,
-    read_label_studio,
-    read_xlsx,
-)
+from harness.core.io import read_json, write_jsonl
+from reports.review.cells import EXCEL_CELL_LIMIT, text_hash
+from reports.review.csvsheet import read_csv
+from reports.review.labelstudio import read_label_studio
+from reports.review.ledger import Rating, ledger_rows, read_ledger_rows
+from reports.review.sheets import FORMAT, META, UNSURE, AxisRef, FilledSheet, columns
+from reports.review.xlsx import XlsxLimits, read_xlsx
 
-LEDGER_FIELDS = (
-    "export_id", "sheet_id", "rater", "code", "task", "sample_id", "epoch", "label", "model",
-    "eval_id", "log", "rubric", "rubric_version", "axis", "value", "missing_reason", "comment",
-    "source_file", "source_sha256", "imported_at",
-)  # fmt: skip
 STIMULI = ("prompt", "response", "reference")
 # Where a missing row is reported, per sheet format.
 TABLE_NAME = {"xlsx": "Ratings", "csv": "rows", "labelstudio": "tasks"}
@@ -79,20 +65,6 @@ class ReviewImportError(DiqError):
         lines = [f"{len(self.problems)} problem(s) in {files} file(s); nothing was imported:"]
         lines += [f"  {problem}" for problem in self.problems]
         super().__init__("\n".join(lines))
-
-
-@dataclass(frozen=True)
-class Rating:
-    """A validated rating, before it is unblinded into ledger rows."""
-
-    sheet_id: str
-    rater: str
-    code: str
-    axis: str
-    value: int | None
-    missing_reason: str | None
-    comment: str
-    source: Path
 
 
 def read_export(export_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -138,7 +110,13 @@ def coerce_rating(value: Any) -> tuple[int | None, str | None, str | None]:
 def _read(path: Path, manifest: dict[str, Any], axes: list[AxisRef]) -> FilledSheet:
     show_reference = bool(manifest["show_reference"])
     if path.suffix == ".xlsx":
-        return read_xlsx(path, columns(axes, show_reference))
+        table = columns(axes, show_reference)
+        limits = XlsxLimits.for_export(
+            rows=max((len(entry["codes"]) for entry in manifest["sheets"].values()), default=0),
+            width=len(table),
+            text_chars=int(manifest.get("max_chars", EXCEL_CELL_LIMIT)),
+        )
+        return read_xlsx(path, table, limits)
     if path.suffix == ".csv":
         return read_csv(path, columns(axes, show_reference, with_sheet_id=True))
     if path.suffix == ".json":
@@ -251,9 +229,11 @@ def _check_rows(
         code_cell = row.get("code")
         code = "" if code_cell is None or code_cell.value is None else str(code_cell.value).strip()
         where = code_cell.address if code_cell else "row"
-        for key, cell in row.items():
-            if key.startswith("extra:") and cell.value not in (None, ""):
-                problems.append(Problem(name, cell.address, "unexpected content outside the table"))
+        for key, extra in row.items():
+            if key.startswith("extra:") and extra.value not in (None, ""):
+                problems.append(
+                    Problem(name, extra.address, "unexpected content outside the table")
+                )
         if code not in stimuli:
             problems.append(Problem(name, where, f"unknown code {code!r}"))
             continue
@@ -275,13 +255,13 @@ def _check_rows(
         for field_name in STIMULI:
             if field_name == "reference" and not manifest["show_reference"]:
                 continue
-            cell = row.get(field_name)
-            text = "" if cell is None or cell.value is None else str(cell.value)
+            stimulus = row.get(field_name)
+            text = "" if stimulus is None or stimulus.value is None else str(stimulus.value)
             if text_hash(text) != stimuli[code][field_name]:
                 problems.append(
                     Problem(
                         name,
-                        cell.address if cell else where,
+                        stimulus.address if stimulus else where,
                         f"protected {field_name} text of {code} was edited",
                     )
                 )
@@ -298,20 +278,22 @@ def _check_rows(
                 )
             )
         for axis in axes:
-            cell = row.get(f"rating:{axis.axis}")
-            if cell is None:
+            rating = row.get(f"rating:{axis.axis}")
+            if rating is None:
                 problems.append(Problem(name, where, f"{code}: no {axis.title} rating"))
                 continue
-            if cell.formula:
+            if rating.formula:
                 problems.append(
                     Problem(
-                        name, cell.address, f"{code}: a formula is not a rating ({cell.value!r})"
+                        name,
+                        rating.address,
+                        f"{code}: a formula is not a rating ({rating.value!r})",
                     )
                 )
                 continue
-            value, missing, error = coerce_rating(cell.value)
+            value, missing, error = coerce_rating(rating.value)
             if error:
-                problems.append(Problem(name, cell.address, f"{code}: {axis.title}: {error}"))
+                problems.append(Problem(name, rating.address, f"{code}: {axis.title}: {error}"))
                 continue
             found.append((code, axis.axis, value, missing, comment))
     for code in assigned:
@@ -320,43 +302,6 @@ def _check_rows(
                 Problem(name, TABLE_NAME.get(sheet.format, "sheet"), f"missing row for code {code}")
             )
     return found, problems
-
-
-def ledger_rows(
-    ratings: list[Rating], manifest: dict[str, Any], key: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """Unblinded long-format rows: one per response x rater x axis."""
-    imported_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    axes = {a["axis"]: a for a in manifest["axes"]}
-    hashes = {path: sha256_file(path) for path in {r.source for r in ratings}}
-    rows = []
-    for rating in ratings:
-        origin = key["codes"][rating.code]
-        rows.append(
-            {
-                "export_id": manifest["export_id"],
-                "sheet_id": rating.sheet_id,
-                "rater": rating.rater,
-                "code": rating.code,
-                "task": origin["task"],
-                "sample_id": origin["sample_id"],
-                "epoch": origin["epoch"],
-                "label": origin["label"],
-                "model": origin["model"],
-                "eval_id": origin["eval_id"],
-                "log": origin["log"],
-                "rubric": axes[rating.axis]["rubric"],
-                "rubric_version": axes[rating.axis]["version"],
-                "axis": rating.axis,
-                "value": rating.value,
-                "missing_reason": rating.missing_reason,
-                "comment": rating.comment,
-                "source_file": rating.source.name,
-                "source_sha256": hashes[rating.source],
-                "imported_at": imported_at,
-            }
-        )
-    return rows
 
 
 def import_sheets(export_dir: Path, files: Sequence[Path], ledger: Path) -> list[dict[str, Any]]:
@@ -375,72 +320,3 @@ def import_sheets(export_dir: Path, files: Sequence[Path], ledger: Path) -> list
     merged = sorted(kept + rows, key=lambda r: (r["export_id"], r["rater"], r["code"], r["axis"]))
     write_jsonl(ledger, merged)
     return rows
-
-
-def read_ledger_rows(path: Path) -> list[dict[str, Any]]:
-    """Rows of a ratings ledger, each checked for the ledger's fields."""
-    rows = []
-    for line, row in iter_jsonl(path):
-        missing = [f for f in LEDGER_FIELDS if f not in row]
-        if missing:
-            raise InputError(
-                f"not a ratings ledger row (missing {', '.join(missing)})", path=path, line=line
-            )
-        value = row["value"]
-        if value is not None and (isinstance(value, bool) or value not in (1, 2, 3, 4, 5)):
-            raise InputError(
-                f"rating {value!r} is not 1-5 or null", path=path, line=line, field="value"
-            )
-        rows.append(row)
-    return rows
-
-
-def read_ledger(path: Path) -> pd.DataFrame:
-    """The ledger as a frame with an `item` column (the response code) for agreement."""
-    rows = read_ledger_rows(path)
-    frame = pd.DataFrame(rows, columns=list(LEDGER_FIELDS))
-    frame["item"] = frame["code"]
-    frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
-    return frame
-
-
-def precomputed_scores(ledger: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """One `precomputed_scores` JSONL per rated log: mean physician rating per axis.
-
-    Attach them with `inspect score LOG --scorer precomputed_scores -S scores=FILE
-    --action append` (or `score(log, precomputed_scores(FILE, metrics=...))`) to see
-    physicians next to the judge in Inspect View. Values are `<axis>_human`, the mean
-    over raters (null when all were unsure); the metadata has each rater's ratings and
-    comments and how many rated each axis.
-    """
-    written = []
-    for log, group in ledger.groupby("log", sort=True):
-        records = []
-        for (sample_id, epoch), rows in group.groupby(["sample_id", "epoch"], sort=True):
-            value: dict[str, float | None] = {}
-            counts: dict[str, int] = {}
-            ratings: dict[str, dict[str, Any]] = {}
-            for axis, axis_rows in rows.groupby("axis", sort=True):
-                rated = axis_rows["value"].dropna()
-                value[f"{axis}_human"] = float(rated.mean()) if len(rated) else None
-                counts[str(axis)] = int(len(rated))
-            for _, row in rows.iterrows():
-                entry = ratings.setdefault(row["rater"], {"comment": row["comment"]})
-                entry[row["axis"]] = None if pd.isna(row["value"]) else int(row["value"])
-            records.append(
-                {
-                    "id": sample_id,
-                    "epoch": int(epoch),
-                    "value": value,
-                    "explanation": f"physician ratings from {len(ratings)} rater(s)",
-                    "metadata": {
-                        "ratings": ratings,
-                        "raters_per_axis": counts,
-                        "codes": sorted(rows["code"].unique()),
-                    },
-                }
-            )
-        target = out_dir / f"{Path(str(log)).stem}.ratings.jsonl"
-        write_jsonl(target, records)
-        written.append(target)
-    return written

@@ -17,16 +17,12 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.solver import generate
 
 from harness.core.errors import ConfigError, InputError
-from reports.build import ReportOptions, build_report, load_frames, resolve_inputs
-from reports.compare import Settings
-from reports.frames import (
-    DIAGNOSTIC_KEYS,
-    LogInfo,
-    assign_labels,
-    score_to_float,
-    task_designs,
-)
+from reports.build import build_report, load_frames, resolve_inputs
+from reports.config import ReportConfig
+from reports.frames import task_designs
+from reports.labels import LogInfo, assign_labels
 from reports.logs import find_logs, read_log, read_logs
+from reports.scores import DIAGNOSTIC_KEYS, score_to_float
 from tasks.mcq import mcq_answer
 from tests.helpers import scripted_model
 
@@ -100,14 +96,14 @@ def _one_item_log(log_dir: Path, metadata: dict[str, object] | None = None) -> P
 
 
 def test_labels_from_eval_metadata(tmp_path: Path) -> None:
-    """`diq run` names its logs in the eval metadata: after --label, before the fallbacks."""
+    """`diq run` names its logs in the eval metadata: after `labels`, before the fallbacks."""
     for label in ("diq-0.1", "random-0.1"):
         _one_item_log(tmp_path / "logs", {"label": label})
     records = read_logs(find_logs([tmp_path / "logs"]), workers=1)
     assert sorted(r.label for r in records) == ["diq-0.1", "random-0.1"]
     assert {r.model for r in records} == {"mockllm/model"}
     assert sorted(assign_labels(records, {})) == ["diq-0.1", "random-0.1"]
-    # an explicit --label naming the log, or the model, comes first
+    # an explicit `labels` entry naming the log, or the model, comes first
     diq = next(r for r in records if r.label == "diq-0.1")
     relabelled = assign_labels(records, {Path(diq.path).name: "DIQ"})
     assert sorted(relabelled) == ["DIQ", "random-0.1"]
@@ -217,7 +213,7 @@ def test_report_from_a_tiny_local_model(
     data = build_report(
         [*logs, *task_logs.glob("*.eval")],
         out,
-        ReportOptions(settings=Settings(reference="hf/tiny", resamples=199)),
+        ReportConfig(reference="hf/tiny", resamples=199),
     )
     assert data["models"][0] == "hf/tiny"
     tiny = next(s for s in data["summary"] if s["model"] == "hf/tiny")

@@ -18,8 +18,9 @@ from inspect_ai.model import ChatMessage
 
 from harness.core.records import PoolRecord, write_records
 from reports import stats
-from reports.build import ReportOptions, build_report
-from reports.compare import Settings, derive_seed
+from reports.build import build_report
+from reports.config import ReportConfig
+from reports.pairing import derive_seed
 from tasks.data_quality import data_quality
 from tests.helpers import scripted_model
 from tests.reports.conftest import PLANTED_SCRIPT
@@ -29,7 +30,7 @@ from tests.reports.test_report import _parse
 # in both logs. Record quality falls with the id, so the DIQ subset is better as data.
 SUBSETS = {"diq-0.1": range(0, 12), "random-0.1": range(6, 18)}
 SHARED = 6
-OPTIONS = ReportOptions(settings=Settings(reference="random-0.1", resamples=999, seed=11))
+CONFIG = ReportConfig(reference="random-0.1", resamples=999, seed=11)
 
 
 def quality(index: int) -> int:
@@ -99,8 +100,8 @@ def mixed(
     """A report of paired benchmarks and the independent data_quality task, one label per run."""
     out = tmp_path_factory.mktemp("mixed") / "report"
     labels = {"mockllm/random": "random-0.1", "mockllm/diq": "diq-0.1"}
-    options = ReportOptions(settings=OPTIONS.settings, labels=labels)
-    return out, build_report([scripted_logs, *subset_logs.values()], out, options)
+    config = ReportConfig(**CONFIG.model_dump() | {"labels": labels})
+    return out, build_report([scripted_logs, *subset_logs.values()], out, config)
 
 
 def _scores(path: Path, metric: str) -> dict[str, float]:
@@ -150,8 +151,9 @@ def test_independent_comparisons_are_differences_of_means(
         seed = derive_seed(11, key, "diq-0.1", "random-0.1")
         assert row["seed"] == seed
         assert row["p_value"] == stats.two_sample_permutation_pvalue(a, b, resamples=999, seed=seed)
-        assert (row["low"], row["high"]) == stats.independent_bootstrap_interval(
-            a, b, resamples=999, seed=seed
+        interval = stats.independent_bootstrap_interval(a, b, resamples=999, seed=seed)
+        assert (row["low"], row["high"], row["widened"]) == stats.reach_zero(
+            *interval, row["p_value"]
         )
     overall = rows[("data_quality/rubric_judge/overall", "diq-0.1")]
     assert overall["significant"]
@@ -165,6 +167,17 @@ def test_independent_comparisons_are_differences_of_means(
     ]
     stored = json.loads((out / "report.json").read_text())
     assert all(row["design"] in ("paired", "independent") for row in stored["comparisons"])
+    # bounded scores keep their intervals inside the scale (a t interval of data_quality's
+    # correctness reached 1.035 on its 0-1 scale)
+    bounds = {m["key"]: m["bounds"] for m in stored["measures"]}
+    assert bounds["data_quality/rubric_judge/correctness"] == [0.0, 1.0]
+    assert bounds["data_quality/rubric_judge/correctness_rating"] == [1.0, 5.0]
+    assert bounds["data_quality/rubric_judge/overall"] is None  # negative criteria: below 0
+    bounded = [row for row in stored["summary"] if bounds[row["measure"]] and row["n"] > 0]
+    assert any(row["method"] == "bounded-wilson" for row in bounded)
+    for row in bounded:
+        low, high = bounds[row["measure"]]
+        assert low <= row["low"] <= row["mean"] <= row["high"] <= high, row
 
 
 def test_page_says_independent_and_never_pairs_items(mixed: tuple[Path, dict[str, Any]]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 import math
 import re
@@ -16,8 +17,8 @@ from click.testing import CliRunner
 
 from harness.cli import main
 from reports import html as report_html
-from reports.build import ReportOptions, build_report
-from reports.compare import Settings
+from reports.build import build_report
+from reports.config import ReportConfig
 from tests.reports.conftest import ITEMS, PLANTED_SCRIPT
 from tests.reports.report_keys import P_VALUE_KEYS, check_p_keys
 
@@ -33,7 +34,7 @@ SECTIONS = (
     "provenance",
     "methods",
 )
-OPTIONS = ReportOptions(settings=Settings(reference="mockllm/random", resamples=999, seed=7))
+CONFIG = ReportConfig(reference="mockllm/random", resamples=999, seed=7)
 
 
 class Page(HTMLParser):
@@ -69,7 +70,7 @@ def built(
     scripted_logs: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("report") / "out"
-    return out, build_report([scripted_logs], out, OPTIONS)
+    return out, build_report([scripted_logs], out, CONFIG)
 
 
 def _parse(path: Path) -> Page:
@@ -92,6 +93,18 @@ def test_report_has_every_section_and_no_network(built: tuple[Path, dict[str, An
     # exactly three scripts: the metadata, the samples (JSON, not executable) and the app
     assert [s.get("type") for s in page.scripts] == ["application/json", "application/json", None]
     assert page.tags.count("svg") >= 5
+
+
+def test_only_the_report_script_may_run(built: tuple[Path, dict[str, Any]]) -> None:
+    """The CSP allows one inline script, by the hash of its text as rendered."""
+    out, _ = built
+    text = (out / "index.html").read_text(encoding="utf-8")
+    csp = _parse(out / "index.html").csp
+    assert csp is not None and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    [script] = re.findall(r"<script>(.*?)</script>", text, re.S)
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    assert f"script-src 'sha256-{digest}';" in csp
+    assert script == report_html.asset("report.js")
 
 
 def test_planted_script_is_escaped(built: tuple[Path, dict[str, Any]]) -> None:
@@ -194,7 +207,7 @@ def test_report_is_deterministic(
 ) -> None:
     out, _ = built
     again = tmp_path / "again"
-    build_report([scripted_logs], again, OPTIONS)
+    build_report([scripted_logs], again, CONFIG)
     assert (again / "report.json").read_bytes() == (out / "report.json").read_bytes()
     strip = re.compile(r"<footer>.*?</footer>", re.S)
     first = strip.sub("", (out / "index.html").read_text())
@@ -211,7 +224,7 @@ def test_large_payload_is_compressed_and_decodes(
     out, _ = built
     monkeypatch.setattr(report_html, "COMPRESS_ABOVE", 1000)
     small = tmp_path / "compressed"
-    build_report([scripted_logs], small, OPTIONS)
+    build_report([scripted_logs], small, CONFIG)
     text = (small / "index.html").read_text()
     match = re.search(
         r'<script type="application/json" id="report-samples" data-encoding="gzip\+base64">([^<]+)</script>',
@@ -303,7 +316,7 @@ def test_primary_family_is_holm_and_the_rest_bh(scripted_logs: Path, tmp_path: P
         ["report", str(scripted_logs), "--out", str(tmp_path / "x"), "--primary", "medqa,AvgZ"],
     )
     assert (
-        bad.exit_code == 2 and "--primary names no measure or aggregate: medqa, AvgZ" in bad.output
+        bad.exit_code == 2 and "--primary: names no measure or aggregate: medqa, AvgZ" in bad.output
     )
     assert not (tmp_path / "x").exists()
 
@@ -334,6 +347,11 @@ def test_run_directory_adds_selection(scripted_logs: Path, tmp_path: Path) -> No
         (run / "subsets" / f"{name}.manifest.json").write_text(
             json.dumps({"strategy": name.split("-")[0], "ratio": 0.1})
         )
+    methods = [
+        {"topic": "Decontamination", "text": "8-gram overlap >= 0.5 against the paper suite: 3 removed."},
+        {"topic": "Influence", "text": "Exact per-sample gradients, <b>no projection</b>."},
+    ]  # fmt: skip
+    (run / "select_manifest.json").write_text(json.dumps({"stages": {}, "methods": methods}))
     result = CliRunner().invoke(main, ["report", str(run), "--resamples", "199"])
     assert result.exit_code == 0, result.output
     data = json.loads((run / "report" / "report.json").read_text())
@@ -343,6 +361,19 @@ def test_run_directory_adds_selection(scripted_logs: Path, tmp_path: Path) -> No
     assert overlap[("diq-0.1", "random-0.1")] == 25
     page = _parse(run / "report" / "index.html")
     assert "selection" in page.ids
+    # the Methods section says what selection did, as its manifest records it, escaped
+    assert data["methods"]["selection"] == methods
+    html_text = (run / "report" / "index.html").read_text(encoding="utf-8")
+    assert "8-gram overlap &gt;= 0.5 against the paper suite: 3 removed." in html_text
+    assert "&lt;b&gt;no projection&lt;/b&gt;" in html_text
+    topics = [m["topic"] for m in data["methods"]["statistics"]]
+    assert topics[:3] == ["Items", "Means", "Paired differences"]
+    # a malformed methods entry is located, and no report is written
+    (run / "select_manifest.json").write_text(json.dumps({"methods": [{"topic": "x"}]}))
+    shutil.rmtree(run / "report")
+    result = CliRunner().invoke(main, ["report", str(run), "--resamples", "199"])
+    assert result.exit_code == 2 and "field 'methods[0].text'" in result.output
+    assert not (run / "report").exists()
 
 
 def test_bad_inputs_are_located(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import csv
 import itertools
 import json
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +16,15 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli import main
+from harness.core.errors import InputError
 from reports.build import load_frames, resolve_inputs
+from reports.config import ReviewConfig
 from reports.frames import Frames
 from reports.review.cells import EXCEL_CELL_LIMIT, csv_guard, csv_unguard, fit_cell
 from reports.review.design import assign, collect_responses
-from reports.review.export import ExportOptions, export_sheets
-from reports.review.importer import (
-    ReviewImportError,
-    coerce_rating,
-    import_sheets,
-    precomputed_scores,
-    read_ledger,
-)
+from reports.review.export import export_sheets
+from reports.review.importer import ReviewImportError, coerce_rating, import_sheets
+from reports.review.ledger import precomputed_scores, read_ledger
 from tests.reports.conftest import FORMULA, PLANTED_SCRIPT
 from tests.reports.report_keys import P_VALUE_KEYS, check_p_keys
 
@@ -40,14 +38,15 @@ def frames(scripted_logs: Path) -> Frames:
 
 def _export(frames: Frames, out: Path, rubric: Path, **overrides: Any) -> dict[str, Any]:
     settings: dict[str, Any] = {
+        "raters": list(RATERS),
+        "rubrics": [str(rubric)],
         "seed": 3,
-        "calibration": 6,
-        "per_item": 2,
-        "tasks": ("medqa",),
+        "calibration": 2,
+        "raters_per_item": 2,
+        "tasks": ["medqa"],
         "prompts": 8,
     }
-    options = ExportOptions(raters=RATERS, rubrics=(str(rubric),), **(settings | overrides))
-    return export_sheets(frames, options, out)
+    return export_sheets(frames, ReviewConfig(**(settings | overrides)), out)
 
 
 def _fill_xlsx(path: Path, target: Path) -> None:
@@ -65,10 +64,13 @@ def _fill_xlsx(path: Path, target: Path) -> None:
 
 
 def test_design_overlap_blinding_and_order(frames: Frames) -> None:
-    responses = collect_responses(frames, tasks=("medqa",), prompts=10, seed=0)
-    assert len(responses) == 30 and len({r.uid for r in responses}) == 30
-    design = assign(responses, ["a", "b", "c", "d"], calibration=8, per_item=2, seed=0)
-    assert len(design.calibration) == 8
+    config = ReviewConfig(
+        raters=["a", "b", "c", "d"], tasks=["medqa"], prompts=20, calibration=4, seed=0
+    )
+    responses = collect_responses(frames, config)
+    assert len(responses) == 60 and len({r.uid for r in responses}) == 60
+    design = assign(responses, config)
+    assert len(design.calibration) == 4 * 3  # four prompts, with each model's answer
     counts: dict[str, int] = {}
     for codes in design.sheets.values():
         assert set(design.calibration) <= set(codes)
@@ -79,19 +81,26 @@ def test_design_overlap_blinding_and_order(frames: Frames) -> None:
     for a, b in itertools.combinations(design.sheets, 2):
         shared = set(design.sheets[a]) & set(design.sheets[b]) - set(design.calibration)
         assert shared, (a, b)
+    # a prompt's answers travel together: whoever rates one model's answer rates them all
+    prompt_of = {design.codes[r.uid]: (r.task, r.sample_id) for r in responses}
+    for codes in design.sheets.values():
+        prompts: dict[tuple[str, str], int] = {}
+        for code in codes:
+            prompts[prompt_of[code]] = prompts.get(prompt_of[code], 0) + 1
+        assert set(prompts.values()) == {3}
     orders = [
         tuple(c for c in codes if c in design.calibration) for codes in design.sheets.values()
     ]
     assert len(set(orders)) > 1  # each rater has an order of their own
     assert all(c.startswith("R") and len(c) == 7 for c in design.codes.values())
-    assert design == assign(responses, ["a", "b", "c", "d"], calibration=8, per_item=2, seed=0)
+    assert design == assign(responses, config)
     # calibration spans the models
     models = {r.label for r in responses if design.codes[r.uid] in design.calibration}
     assert len(models) == 3
 
 
 def test_xlsx_export_structure(frames: Frames, rubric_file: Path, tmp_path: Path) -> None:
-    manifest = _export(frames, tmp_path / "exp", rubric_file)
+    manifest = _export(frames, tmp_path / "exp", rubric_file, prompts=None)
     key = json.loads((tmp_path / "exp" / "key.json").read_text())
     manifest_text = (tmp_path / "exp" / "manifest.json").read_text()
     assert "mockllm" not in manifest_text  # the manifest does not unblind
@@ -120,25 +129,15 @@ def test_xlsx_export_structure(frames: Frames, rubric_file: Path, tmp_path: Path
     anchors = [c.value for c in book["Anchors"]["C"] if c.value]
     assert "expert" in anchors and "dangerous" in anchors
     assert "mockllm" not in "".join(str(c.value) for row in sheet.iter_rows() for c in row)
-    # model text is never a formula, whatever it starts with
-    formulas = [
-        c
-        for row in sheet.iter_rows()
-        for c in row
-        if isinstance(c.value, str) and c.value.startswith("=")
-    ]
-    assert all(c.data_type == "s" for c in formulas)
-    full = manifest["sheets"]
-    found = []
-    for rater in RATERS:
-        rows = openpyxl.load_workbook(tmp_path / "exp" / full[rater]["file"])["Ratings"].iter_rows(
-            min_row=2
-        )
-        found += [r[2].value for r in rows if r[2].value and r[2].value.startswith(FORMULA)]
-    assert found or not any(
-        e["sample_id"] == "medqa-007" and e["label"] == "mockllm/full"
-        for e in key["codes"].values()
-    )
+    # model text is never a formula, whatever it starts with: every prompt is exported, so
+    # the planted formula answer (medqa-007 of mockllm/full) is on some rater's sheet
+    formulas = []
+    for entry in manifest["sheets"].values():
+        table = openpyxl.load_workbook(tmp_path / "exp" / entry["file"])["Ratings"]
+        formulas += [
+            c for row in table.iter_rows() for c in row if str(c.value).startswith(FORMULA)
+        ]
+    assert formulas and all(c.data_type == "s" for c in formulas)
 
 
 def test_long_text_is_cut_with_a_companion(
@@ -489,7 +488,7 @@ def test_cli_export_and_report_with_ratings(
     result = CliRunner().invoke(
         main,
         ["review", "export", str(scripted_logs), "--rubric", str(rubric_file), "--raters", "ann,ben,cas",
-         "--task", "clinical_cases", "--calibration", "12", "--out", str(out), "--seed", "1"],
+         "--task", "clinical_cases", "--calibration", "4", "--out", str(out), "--seed", "1"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     returned = []
@@ -538,3 +537,85 @@ def test_cli_export_and_report_with_ratings(
         ],
     )
     assert again.exit_code == 2 and "already holds an export" in again.output
+
+
+def test_csv_keeps_a_carriage_return_at_the_start_of_a_text(
+    frames: Frames, rubric_file: Path, tmp_path: Path
+) -> None:
+    """A response starting with '\\r' comes back unchanged (it was refused as "edited")."""
+    edited = copy.deepcopy(frames)
+    record = next(
+        i.record for i in edited.logs if i.record.task == "medqa" and i.label == "mockllm/diq"
+    )
+    for sample in record.samples:
+        sample.output = f"\r{sample.output}\rend"
+    manifest = _export(edited, tmp_path / "exp", rubric_file, format="csv")
+    returned = []
+    for rater in RATERS:
+        with (tmp_path / "exp" / "raters" / f"{rater}.csv").open(
+            encoding="utf-8-sig", newline=""
+        ) as handle:
+            records = list(csv.reader(handle))
+        assert any(record[3].startswith("'\r") for record in records[1:])
+        for record in records[1:]:
+            record[-3:] = ["4", "3", "ok"]
+        target = tmp_path / f"{rater}.csv"
+        with target.open("w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle).writerows(records)
+        returned.append(target)
+    rows = import_sheets(tmp_path / "exp", returned, tmp_path / "ledger.jsonl")
+    assert len(rows) == 2 * sum(len(e["codes"]) for e in manifest["sheets"].values())
+
+
+def _with_ratings_table(source: Path, target: Path, table: bytes) -> None:
+    """A copy of a workbook whose ratings sheet (the third) is replaced by `table`."""
+    with (
+        zipfile.ZipFile(source) as original,
+        zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy_,
+    ):
+        for member in original.infolist():
+            data = original.read(member.filename)
+            if member.filename == "xl/worksheets/sheet3.xml":
+                data = table
+            copy_.writestr(member.filename, data, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def test_a_workbook_bomb_is_refused_before_it_is_parsed(
+    frames: Frames, rubric_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few hundred KB that unzip to 30 MB of cells, and a smaller one with too many cells:
+    each is one located error, found from the zip's directory and a streaming count."""
+    _export(frames, tmp_path / "exp", rubric_file)
+    source = tmp_path / "exp" / "raters" / "ann.xlsx"
+    namespace = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+
+    def table(cells: int) -> bytes:
+        return (
+            namespace
+            + b'<sheetData><row r="2">'
+            + b'<c r="A2"/>' * cells
+            + b"</row></sheetData></worksheet>"
+        )
+
+    big, many = tmp_path / "big" / "ann.xlsx", tmp_path / "many" / "ann.xlsx"
+    big.parent.mkdir()
+    many.parent.mkdir()
+    _with_ratings_table(source, big, table(2_750_000))
+    _with_ratings_table(source, many, table(200_000))
+    assert big.stat().st_size < 400_000
+    assert sum(i.file_size for i in zipfile.ZipFile(big).infolist()) > 30_000_000
+    import openpyxl as library
+
+    def never(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the workbook was parsed")
+
+    monkeypatch.setattr(library, "load_workbook", never)
+    ledger = tmp_path / "ledger.jsonl"
+    for path, message in ((big, "unzips to 30."), (many, "holds more than")):
+        with pytest.raises(InputError) as caught:
+            import_sheets(tmp_path / "exp", [path], ledger)
+        assert caught.value.path == str(path) and message in str(caught.value)
+        result = CliRunner().invoke(main, ["review", "import", str(tmp_path / "exp"), str(path)])
+        assert result.exit_code == 2 and str(path) in result.output
+        assert len(result.output.strip().splitlines()) == 1
+    assert not ledger.exists()

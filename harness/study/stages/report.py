@@ -34,26 +34,32 @@ def _outputs(study: Study) -> str:
 
 
 def _run(study: Study) -> None:
-    from reports.build import ReportOptions, build_report
-    from reports.compare import Settings
+    from harness.core.config import parse_section
+    from harness.core.errors import ConfigError
+    from reports.build import build_report
+    from reports.config import ReportConfig, SettingError
 
-    config = study.config.report
+    spec = study.config.report
     layout = study.layout
-    settings = Settings(
-        reference=config.reference,
-        correction=config.correction,
-        seed=config.seed,
-        resamples=config.resamples,
-        confirmatory=tuple(config.primary),
+    config = parse_section(
+        ReportConfig,
+        {
+            "reference": spec.reference,
+            "correction": spec.correction,
+            "seed": spec.seed,
+            "resamples": spec.resamples,
+            "primary": list(spec.primary),
+            "labels": dict(spec.labels),
+            "title": f"{study.config.name}: DIQ study report"
+            + (" (SYNTHETIC DATA)" if pool_is_synthetic(study) else ""),
+        },
+        prefix="report",
     )
-    options = ReportOptions(
-        settings=settings,
-        labels=dict(config.labels),
-        ratings=layout.ratings if layout.ratings.is_file() else None,
-        title=f"{study.config.name}: DIQ study report"
-        + (" (SYNTHETIC DATA)" if pool_is_synthetic(study) else ""),
-    )
-    build_report([layout.root], layout.report, options)
+    ratings = layout.ratings if layout.ratings.is_file() else None
+    try:
+        build_report([layout.root], layout.report, config, ratings=ratings)
+    except SettingError as error:
+        raise ConfigError(f"report.{error.field}: {error.message}") from None
 
 
 STAGE = Stage(

@@ -6,13 +6,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from harness.core.errors import InputError
+from harness.core.errors import ConfigError, InputError
 from harness.core.io import atomic_directory
 from harness.study.stage import Stage, Study, files_digest
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_RUBRICS = ("differential_diagnosis", "safety_check", "evidence_citation")
 
 
 def _inputs(study: Study) -> Any:
@@ -26,29 +24,36 @@ def _outputs(study: Study) -> str:
 
 
 def _run(study: Study) -> None:
+    from harness.core.config import parse_section
     from reports.build import load_frames, resolve_inputs
-    from reports.review.export import ExportOptions, export_sheets
+    from reports.config import ReviewConfig, SettingError
+    from reports.review.export import export_sheets
 
-    config = study.config.review
+    spec = study.config.review
     layout = study.layout
-    if not config.enabled or not layout.judge_logs.is_dir():
+    if not spec.enabled or not layout.judge_logs.is_dir():
         logger.info("review: nothing to export")
         return
-    case_tasks = tuple(task.label or task.task for task in study.config.judge.tasks)
-    frames = load_frames(resolve_inputs([layout.judge_logs], None), {}, None)
-    options = ExportOptions(
-        raters=tuple(config.raters),
-        rubrics=DEFAULT_RUBRICS,
-        seed=config.seed,
-        calibration=config.calibration,
-        per_item=config.raters_per_item,
-        prompts=config.items,
-        tasks=case_tasks,
-        format=config.format,
+    config = parse_section(
+        ReviewConfig,
+        {
+            "raters": list(spec.raters),
+            "seed": spec.seed,
+            "calibration": spec.calibration,
+            "raters_per_item": spec.raters_per_item,
+            "prompts": spec.items,
+            "tasks": [task.label or task.task for task in study.config.judge.tasks],
+            "format": spec.format,
+        },
+        prefix="review",
     )
+    frames = load_frames(resolve_inputs([layout.judge_logs], None), {}, None)
     _check_replaceable(layout.review)
-    with atomic_directory(layout.review) as staging:
-        export_sheets(frames, options, staging)
+    try:
+        with atomic_directory(layout.review) as staging:
+            export_sheets(frames, config, staging)
+    except SettingError as error:
+        raise ConfigError(f"review.{error.field}: {error.message}") from None
 
 
 def _check_replaceable(review: Path) -> None:
