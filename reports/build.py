@@ -11,13 +11,15 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import platform
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.core.errors import ConfigError
-from harness.core.io import atomic_directory, write_json, write_text
+from harness.core.io import publish_into, write_json, write_text
+from harness.core.outdir import check_output_dir, claim_output_dir
 from reports import html
 from reports.analysis import Analysis
 from reports.config import ReportConfig
@@ -32,7 +34,6 @@ from reports.view.provenance import provenance_rows
 
 SCHEMA = "diq-report/2"
 SOFTWARE = ("diq-harness", "inspect_ai", "numpy", "scipy", "statsmodels", "pandas", "jinja2")
-REPORT_FILES = frozenset({"index.html", "report.json"})
 
 Phase = Callable[[str], contextlib.AbstractContextManager[None]]
 
@@ -97,36 +98,22 @@ def load_frames(
     return frames
 
 
-def check_output_dir(out: Path) -> None:
-    """Refuse to replace a directory that holds anything but a previous report.
-
-    The output directory is swapped in whole, so an output folder of logs would
-    otherwise delete the logs.
-    """
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"output {out} is a file, not a directory")
-    if out.is_dir():
-        other = sorted(p.name for p in out.iterdir() if p.name not in REPORT_FILES)
-        if other:
-            shown = ", ".join(other[:5]) + (" ..." if len(other) > 5 else "")
-            raise ConfigError(
-                f"output {out} holds other files ({shown}); choose an empty or report directory"
-            )
-
-
 def build_report(
     paths: Sequence[str | Path],
     out: Path,
     config: ReportConfig,
     *,
     ratings: Path | None = None,
+    force: bool = False,
     phase: Phase = _untimed,
 ) -> dict[str, Any]:
     """Write `out/index.html` and `out/report.json`; return the report's JSON data.
 
     `ratings` is a ratings ledger (`diq review import`); a run directory brings its own.
+    `out` must be new, empty or a report diq wrote (`force`: any directory; only the
+    report's own files are replaced).
     """
-    check_output_dir(out)
+    check_output_dir(out, "report", force=force)
     with phase("find logs"):
         inputs = resolve_inputs(paths, ratings)
     frames = load_frames(inputs, config.labels, config.cluster_key, config.workers, phase)
@@ -171,7 +158,10 @@ def build_report(
             }
         )
         page = render_page(frames, analysis, agreement, selection, data, config)
-    with phase("write"), atomic_directory(out) as staging:
+    with phase("write"):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         write_text(staging / "index.html", page)
         write_json(staging / "report.json", data)
+        publish_into(staging, claim_output_dir(out, "report"))
     return data

@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from harness.core.config import FieldProblem, Section
+from harness.core.config import FieldProblem, Section, cli
 from harness.core.errors import ConfigError
 from reports.review.cells import EXCEL_CELL_LIMIT
 from reports.stats.multiplicity import Correction
@@ -71,6 +71,7 @@ class ReportConfig(Section):
         {},
         description="Names for models in the report: LOG_OR_MODEL -> label, where LOG is a "
         "log path, file name or eval id.",
+        json_schema_extra=cli("--label", metavar="LOG_OR_MODEL=LABEL"),
     )
     cluster_key: str | None = Field(
         "case_id",
@@ -116,6 +117,7 @@ class ReviewConfig(Section):
     rubrics: list[str] = Field(
         list(CLINICAL_RUBRICS),
         description="Rubric names or YAML paths; their axes become the rating columns.",
+        json_schema_extra=cli("--rubric", repeat=True),
     )
     prompts: int | None = Field(
         None,
@@ -130,7 +132,10 @@ class ReviewConfig(Section):
         "tasks: they feed multi-rater agreement.",
     )
     raters_per_item: int = Field(
-        2, ge=2, description="Raters per prompt outside the calibration subset."
+        2,
+        ge=2,
+        description="Raters per prompt outside the calibration subset.",
+        json_schema_extra=cli("--per-item"),
     )
     format: SheetFormat = Field(
         "xlsx", description="Sheet format: xlsx, csv or labelstudio (JSON tasks)."
@@ -142,7 +147,11 @@ class ReviewConfig(Section):
         le=EXCEL_CELL_LIMIT,
         description="Cut texts longer than this (full texts go to raters/full_texts.html).",
     )
-    tasks: list[str] = Field([], description="Only these tasks; default: every task in the logs.")
+    tasks: list[str] = Field(
+        [],
+        description="Only these tasks; default: every task in the logs.",
+        json_schema_extra=cli("--task", repeat=True),
+    )
     seed: int = Field(0, description="Seed for codes, sampling, assignment and order.")
 
     @field_validator("raters")

@@ -164,7 +164,12 @@ def _option(flag: Flag) -> click.Option:
             help=help_text + "  (repeatable)",
         )
     if flag.kind == "list":
-        return click.Option(names, help=help_text + "  (comma-separated)", metavar=metavar)
+        return click.Option(
+            names,
+            multiple=True,
+            help=help_text + "  (comma-separated or repeated)",
+            metavar=metavar,
+        )
     return click.Option(
         names, type=_scalar_type(flag.info.annotation), help=help_text, metavar=metavar
     )
@@ -185,11 +190,13 @@ def config_options(model: type[BaseModel]) -> Callable[[F], F]:
 
 def _value(flag: Flag, raw: Any) -> Any:
     if flag.kind == "list":
-        return [part.strip() for part in str(raw).split(",") if part.strip()]
+        return [part.strip() for value in raw for part in str(value).split(",") if part.strip()]
     if flag.kind == "repeat":
         return list(raw)
     if flag.kind == "mapping":
-        return parse_key_values(raw, flag.name)
+        inner = _unwrap_optional(flag.info.annotation)
+        value_type = (typing.get_args(inner) or (str, Any))[-1]
+        return parse_key_values(raw, flag.name, typed=value_type is not str)
     return raw
 
 
@@ -202,7 +209,7 @@ def given_options(model: type[BaseModel], options: dict[str, Any]) -> dict[str, 
     values: dict[str, Any] = {}
     for flag in flags(model):
         raw = options.pop(flag.param, None)
-        if raw is None or (flag.kind in ("repeat", "mapping") and not raw):
+        if raw is None or (flag.kind in ("list", "repeat", "mapping") and not raw):
             continue
         target = values
         for part in flag.location[:-1]:
@@ -243,14 +250,21 @@ def flag_for(model: type[BaseModel], location: Location) -> str:
     return dotted(location) or "options"
 
 
-def parse_key_values(pairs: Any, option: str) -> dict[str, Any]:
-    """`key=value` strings to a dict; values parsed like Inspect's `-M`/`-T` (YAML scalars)."""
+def parse_key_values(pairs: Any, option: str, *, typed: bool = True) -> dict[str, Any]:
+    """`KEY=VALUE` strings to a dict.
+
+    `typed`: values are read as YAML scalars and dashes in keys become underscores, as
+    Inspect's `-M`/`-T` do; otherwise keys and values stay as written (a log path, a label).
+    """
     import yaml
 
     result: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = str(pair).partition("=")
-        if not sep or not key.strip():
+        if not sep or not key.strip() or (not typed and not value.strip()):
             raise ConfigError(f"{option} expects KEY=VALUE, got {pair!r}")
-        result[key.strip().replace("-", "_")] = yaml.safe_load(value) if value else ""
+        if typed:
+            result[key.strip().replace("-", "_")] = yaml.safe_load(value) if value else ""
+        else:
+            result[key.strip()] = value.strip()
     return result

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import click
 
-from harness.cli.report import parse_labels
+from harness.cli.options import build_config, config_options, flag_for, parse_key_values
 from harness.core.errors import ConfigError
-
-# Review settings by the flag that sets them, for errors found once the logs are read.
-FLAGS = {"tasks": "--task", "rubrics": "--rubric", "labels": "--label"}
+from reports.config import ReviewConfig
 
 
 @click.group("review")
@@ -22,96 +21,29 @@ def review_group() -> None:
 @review_group.command("export")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
-    "--rubric",
-    "rubrics",
-    multiple=True,
-    required=True,
-    help="Rubric name (differential_diagnosis, ...) or YAML path; its axes become the rating columns. Repeatable.",
-)
-@click.option(
-    "--raters",
-    required=True,
-    help="Comma-separated rater ids, e.g. alice,bob,carol (at least two).",
-)
-@click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Export directory (default for a run directory: RUN_DIR/review).",
 )
-@click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Seed for codes, sampling, assignment and order.",
-)
-@click.option(
-    "--calibration",
-    type=click.IntRange(min=0),
-    default=10,
-    show_default=True,
-    help="Prompts every rater rates, with every model's answer (stratified over tasks).",
-)
-@click.option(
-    "--per-item",
-    type=click.IntRange(min=2),
-    default=2,
-    show_default=True,
-    help="Raters per prompt outside the calibration subset.",
-)
-@click.option(
-    "--prompts",
-    type=click.IntRange(min=1),
-    help="Rate this many prompts (all models' answers to each); default: all.",
-)
-@click.option(
-    "--task",
-    "tasks",
-    multiple=True,
-    help="Only these tasks (repeatable); default: all in the logs.",
-)
+@config_options(ReviewConfig)
 @click.option(
     "--label",
     "labels",
     multiple=True,
     metavar="LOG_OR_MODEL=LABEL",
-    help="Model labels, as in `diq report` (kept in the key only).",
+    help="Model labels, as in `diq report` (kept in the key only). Repeatable.",
 )
 @click.option(
-    "--format",
-    "sheet_format",
-    type=click.Choice(["xlsx", "csv", "labelstudio"]),
-    default="xlsx",
-    show_default=True,
-    help="Sheet format.",
-)
-@click.option(
-    "--show-reference/--hide-reference",
-    default=False,
-    show_default=True,
-    help="Show raters the reference answer.",
-)
-@click.option(
-    "--max-chars",
-    type=int,
-    default=32_767,
-    show_default=True,
-    help="Cut texts longer than this (full texts go to raters/full_texts.html).",
+    "--force",
+    is_flag=True,
+    help="Write into a directory diq did not make (only the export's own files are replaced).",
 )
 def export(
     inputs: tuple[Path, ...],
-    rubrics: tuple[str, ...],
-    raters: str,
     out: Path | None,
-    seed: int,
-    calibration: int,
-    per_item: int,
-    prompts: int | None,
-    tasks: tuple[str, ...],
     labels: tuple[str, ...],
-    sheet_format: str,
-    show_reference: bool,
-    max_chars: int,
+    force: bool,
+    **options: Any,
 ) -> None:
     """Write one blinded, order-randomized sheet per rater from Inspect logs.
 
@@ -123,9 +55,8 @@ def export(
       diq review export runs/demo --rubric differential_diagnosis --rubric safety_check \\
           --raters alice,bob,carol --prompts 40 --calibration 20
     """
-    from harness.core.config import parse_section
     from reports.build import load_frames, resolve_inputs
-    from reports.config import ReviewConfig, SettingError
+    from reports.config import SettingError
     from reports.review.export import export_sheets
     from reports.rundir import is_run_dir
 
@@ -134,26 +65,13 @@ def export(
             out = inputs[0] / "review"
         else:
             raise click.UsageError("--out is required unless the input is a run directory")
-    config = parse_section(
-        ReviewConfig,
-        {
-            "raters": raters.split(","),
-            "rubrics": list(rubrics),
-            "seed": seed,
-            "calibration": calibration,
-            "raters_per_item": per_item,
-            "prompts": prompts,
-            "tasks": list(tasks),
-            "format": sheet_format,
-            "show_reference": show_reference,
-            "max_chars": max_chars,
-        },
-    )
+    config = build_config(ReviewConfig, options)
     try:
-        frames = load_frames(resolve_inputs(inputs, None), parse_labels(labels), None)
-        manifest = export_sheets(frames, config, out)
+        named = parse_key_values(labels, "--label", typed=False)
+        frames = load_frames(resolve_inputs(inputs, None), named, None)
+        manifest = export_sheets(frames, config, out, force=force)
     except SettingError as error:
-        raise ConfigError(f"{FLAGS.get(error.field, error.field)}: {error.message}") from None
+        raise ConfigError(f"{flag_for(ReviewConfig, (error.field,))}: {error.message}") from None
     sheets = manifest["sheets"]
     click.echo(
         f"export {manifest['export_id']}: {len(manifest['stimuli'])} responses, "

@@ -166,8 +166,12 @@ def read_yaml_mapping(path: str | Path, what: str) -> dict[str, Any]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        where = "" if mark is None else f", column {mark.column + 1}"
         raise InputError(
-            f"invalid YAML ({error})", path=path, line=None if mark is None else mark.line + 1
+            f"invalid YAML ({' '.join(str(problem).split())}{where})",
+            path=path,
+            line=None if mark is None else mark.line + 1,
         ) from None
     except UnicodeDecodeError as error:
         raise InputError(

@@ -143,7 +143,7 @@ def demo_config(
             "data_quality_limit": size.data_quality,
             "max_tokens": 96,
         },
-        "review": {"raters": ["rater-a", "rater-b", "rater-c"], "items": 8, "calibration": 3},
+        "review": {"raters": ["rater-a", "rater-b", "rater-c"], "prompts": 8, "calibration": 3},
         "report": {"reference": f"random-{low:g}", "resamples": 2000},
     }
 

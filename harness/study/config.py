@@ -21,7 +21,7 @@ description (`harness.study.example`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import Field, model_validator
@@ -31,6 +31,7 @@ from harness.core.io import read_yaml_mapping
 from harness.core.render import RenderStyle
 from harness.study.evaluation import EvalConfig, JudgeConfig
 from harness.training.config import TrainConfig
+from reports.config import ReportConfig, ReviewConfig
 from selection.config import SelectConfig
 
 # sections that take the experiment's seed unless they set their own
@@ -39,45 +40,10 @@ SEEDED = ("select", "train", "eval", "judge", "review", "report")
 RENDERING = ("select", "train")
 
 
-class ReviewSpec(Section):
-    """Blinded physician rater sheets exported from the judged answers."""
+class ReviewStage(ReviewConfig):
+    """The review section of a study: `diq review export`'s settings, and whether to export."""
 
     enabled: bool = Field(True, description="export rater sheets after judging")
-    raters: list[str] = Field(
-        ["rater-1", "rater-2", "rater-3"], description="rater ids, one sheet each"
-    )
-    items: int = Field(30, ge=1, description="prompts to rate (every model's answer to each)")
-    calibration: int = Field(10, ge=0, description="items every rater rates")
-    raters_per_item: int = Field(2, ge=1, description="raters per item outside the calibration")
-    format: Literal["xlsx", "csv", "labelstudio"] = Field("xlsx", description="sheet format")
-    seed: int = Field(0, description="seed of codes, sampling, assignment and order")
-
-    @model_validator(mode="after")
-    def _enough_raters(self) -> ReviewSpec:
-        if len(self.raters) < self.raters_per_item:
-            raise FieldProblem(
-                "raters",
-                f"{len(self.raters)} rater(s) cannot give each item {self.raters_per_item} "
-                "ratings (raters_per_item)",
-            )
-        if len(set(self.raters)) < len(self.raters):
-            raise FieldProblem("raters", "a rater is listed twice")
-        return self
-
-
-class ReportSpec(Section):
-    """The statistical comparison report."""
-
-    reference: str | None = Field(
-        None, description="the model every other model is compared with (a subset name)"
-    )
-    correction: Literal["holm", "bh"] = Field("holm", description="multiplicity correction")
-    resamples: int = Field(9999, ge=100, description="bootstrap and permutation resamples")
-    primary: list[str] = Field(
-        [], description="confirmatory family (Holm), e.g. [AvgA]; the rest exploratory (BH)"
-    )
-    labels: dict[str, str] = Field({}, description="relabel models or logs, e.g. {hf/base: base}")
-    seed: int = Field(0, description="seed of every bootstrap and permutation")
 
 
 class ExperimentConfig(Section):
@@ -98,8 +64,10 @@ class ExperimentConfig(Section):
     train: TrainConfig = Field(description="one fine-tuned model per subset (`diq train`)")
     eval: EvalConfig = Field(EvalConfig(), description="benchmarks every model answers")
     judge: JudgeConfig = Field(JudgeConfig(), description="rubric judging")
-    review: ReviewSpec = Field(ReviewSpec(), description="blinded physician rater sheets")
-    report: ReportSpec = Field(ReportSpec(), description="paired statistics and the HTML report")
+    review: ReviewStage = Field(ReviewStage(), description="blinded physician rater sheets")
+    report: ReportConfig = Field(
+        ReportConfig(), description="paired statistics and the HTML report"
+    )
 
     @model_validator(mode="before")
     @classmethod

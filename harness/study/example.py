@@ -37,7 +37,7 @@ EXAMPLE_VALUES: dict[tuple[str, ...], Any] = {
     ("judge", "tasks"): [
         TaskSpec(task="clinical_reasoning", args={"source": "medqa,medxpertqa", "limit": 100})
     ],
-    ("review", "items"): 60,
+    ("review", "prompts"): 60,
     ("review", "calibration"): 20,
     ("report", "reference"): "random-0.01",
     ("report", "primary"): ["AvgA"],

@@ -18,7 +18,6 @@ failed export leaves nothing behind.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -28,7 +27,8 @@ from typing import Any
 from tqdm import tqdm
 
 from harness.core.errors import ConfigError
-from harness.core.io import sha256_file, sha256_json, write_json, write_text
+from harness.core.io import publish_into, sha256_file, sha256_json, write_json, write_text
+from harness.core.outdir import MARKER, check_output_dir, claim_output_dir
 from reports.config import ReviewConfig, SettingError
 from reports.frames import Frames
 from reports.review.cells import text_hash
@@ -44,7 +44,7 @@ MANIFEST_FILE = "manifest.json"
 KEY_FILE = "key.json"
 RATERS_DIR = "raters"
 # What `export_sheets` writes at the top of its folder; anything else came later.
-EXPORT_ENTRIES = frozenset({MANIFEST_FILE, KEY_FILE, RATERS_DIR})
+EXPORT_ENTRIES = frozenset({MANIFEST_FILE, KEY_FILE, RATERS_DIR, MARKER})
 
 
 def rubric_axes(names: Sequence[str]) -> tuple[list[AxisRef], list[dict[str, str]]]:
@@ -78,8 +78,15 @@ def rubric_axes(names: Sequence[str]) -> tuple[list[AxisRef], list[dict[str, str
     return axes, provenance
 
 
-def export_sheets(frames: Frames, config: ReviewConfig, out: Path) -> dict[str, Any]:
-    """Write sheets, manifest and key for a study into `out`; return the manifest."""
+def export_sheets(
+    frames: Frames, config: ReviewConfig, out: Path, *, force: bool = False
+) -> dict[str, Any]:
+    """Write sheets, manifest and key for a study into `out`; return the manifest.
+
+    `out` must be new, empty or a review folder diq wrote (`force`: any directory; only
+    the export's own files are written).
+    """
+    check_output_dir(out, "review", force=force)
     if (out / MANIFEST_FILE).exists():
         raise ConfigError(
             f"{out} already holds an export (manifest.json); choose another directory or delete it"
@@ -204,9 +211,6 @@ def _staging(out: Path) -> Iterator[Path]:
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         yield stage
-        for path in sorted(p for p in stage.rglob("*") if p.is_file()):
-            target = out / path.relative_to(stage)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, target)
+        publish_into(stage, claim_output_dir(out, "review"))
     finally:
         shutil.rmtree(stage, ignore_errors=True)

@@ -393,9 +393,14 @@ def test_out_never_replaces_other_files(scripted_logs: Path, tmp_path: Path) -> 
 
     logs = tmp_path / "logs"
     shutil.copytree(scripted_logs, logs)
+    before = sorted(p.name for p in logs.iterdir())
     result = CliRunner().invoke(main, ["report", str(logs), "--out", str(logs)])
-    assert result.exit_code == 2 and "holds other files" in result.output
-    assert len(list(logs.glob("*.eval"))) == 9
+    assert result.exit_code == 2 and "files diq did not write" in result.output
+    assert sorted(p.name for p in logs.iterdir()) == before
+    forced = CliRunner().invoke(main, ["report", str(logs), "--out", str(logs), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert len(list(logs.glob("*.eval"))) == 9  # written beside the logs, none replaced
+    assert (logs / "index.html").is_file()
 
 
 def test_nice_ticks() -> None:

@@ -34,27 +34,16 @@ def _outputs(study: Study) -> str:
 
 
 def _run(study: Study) -> None:
-    from harness.core.config import parse_section
     from harness.core.errors import ConfigError
     from reports.build import build_report
-    from reports.config import ReportConfig, SettingError
+    from reports.config import SettingError
 
-    spec = study.config.report
+    config = study.config.report
     layout = study.layout
-    config = parse_section(
-        ReportConfig,
-        {
-            "reference": spec.reference,
-            "correction": spec.correction,
-            "seed": spec.seed,
-            "resamples": spec.resamples,
-            "primary": list(spec.primary),
-            "labels": dict(spec.labels),
-            "title": f"{study.config.name}: DIQ study report"
-            + (" (SYNTHETIC DATA)" if pool_is_synthetic(study) else ""),
-        },
-        prefix="report",
-    )
+    if "title" not in config.model_fields_set:
+        synthetic = " (SYNTHETIC DATA)" if pool_is_synthetic(study) else ""
+        title = f"{study.config.name}: DIQ study report{synthetic}"
+        config = config.model_copy(update={"title": title})
     ratings = layout.ratings if layout.ratings.is_file() else None
     try:
         build_report([layout.root], layout.report, config, ratings=ratings)

@@ -24,29 +24,19 @@ def _outputs(study: Study) -> str:
 
 
 def _run(study: Study) -> None:
-    from harness.core.config import parse_section
     from reports.build import load_frames, resolve_inputs
     from reports.config import ReviewConfig, SettingError
     from reports.review.export import export_sheets
 
-    spec = study.config.review
+    stage = study.config.review
     layout = study.layout
-    if not spec.enabled or not layout.judge_logs.is_dir():
+    if not stage.enabled or not layout.judge_logs.is_dir():
         logger.info("review: nothing to export")
         return
-    config = parse_section(
-        ReviewConfig,
-        {
-            "raters": list(spec.raters),
-            "seed": spec.seed,
-            "calibration": spec.calibration,
-            "raters_per_item": spec.raters_per_item,
-            "prompts": spec.items,
-            "tasks": [task.label or task.task for task in study.config.judge.tasks],
-            "format": spec.format,
-        },
-        prefix="review",
-    )
+    settings = stage.model_dump(exclude={"enabled"})
+    if "tasks" not in stage.model_fields_set:  # the judged open-ended tasks, by default
+        settings["tasks"] = [task.label or task.task for task in study.config.judge.tasks]
+    config = ReviewConfig.model_validate(settings)
     frames = load_frames(resolve_inputs([layout.judge_logs], None), {}, None)
     _check_replaceable(layout.review)
     try:

@@ -70,7 +70,7 @@ def test_example_is_valid_and_documents_every_key(tmp_path: Path) -> None:
         ({"eval": {"provider": "tgi"}}, "field 'eval.provider'"),
         (
             {"review": {"raters": ["only-one"], "raters_per_item": 2}},
-            "field 'review.raters': 1 rater(s) cannot give each item 2 ratings",
+            "field 'review.raters': 1 rater(s) for 2 raters per item",
         ),
         (
             {"select": {**MINIMAL["select"], "ratios": [0.1, 0.1]}},
