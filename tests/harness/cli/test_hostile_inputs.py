@@ -21,7 +21,16 @@ from harness.cli import main
 from harness.core.records import PoolRecord, write_records
 from tests.selection.util import make_records
 
-Build = Callable[[Path, Path], list[str]]  # (directory, tiny checkpoint) -> arguments
+
+@dataclass(frozen=True)
+class Shared:
+    """What cases read but never write: a tiny checkpoint and a folder of finished logs."""
+
+    checkpoint: Path
+    logs: Path
+
+
+Build = Callable[[Path, Shared], list[str]]  # (directory, shared inputs) -> arguments
 
 
 @dataclass(frozen=True)
@@ -282,28 +291,30 @@ CASES = [
     ),
     Case(
         "record id with a NUL",
-        lambda r, m: select_args(r, m, pool_file=bad_pool(r, record_line("a\u0000b"))),
+        lambda r, m: select_args(r, m.checkpoint, pool_file=bad_pool(r, record_line("a\u0000b"))),
         ("bad.jsonl:1", "field 'id'", "control"),
     ),
     Case(
         "record id with a newline",
-        lambda r, m: select_args(r, m, pool_file=bad_pool(r, record_line("a\nb"))),
+        lambda r, m: select_args(r, m.checkpoint, pool_file=bad_pool(r, record_line("a\nb"))),
         ("bad.jsonl:1", "field 'id'", "control"),
     ),
     Case(
         "record id with a bell",
-        lambda r, m: select_args(r, m, pool_file=bad_pool(r, record_line("ding\u0007"))),
+        lambda r, m: select_args(r, m.checkpoint, pool_file=bad_pool(r, record_line("ding\u0007"))),
         ("bad.jsonl:1", "field 'id'", "control"),
     ),
     Case(
         "ratio twice on the command line",
-        lambda r, m: select_args(r, m, "--ratios", "0.1,0.1"),
+        lambda r, m: select_args(r, m.checkpoint, "--ratios", "0.1,0.1"),
         ("--ratios", "twice"),
     ),
     Case(
-        "ratio above one", lambda r, m: select_args(r, m, "--ratios", "1.5"), ("--ratios", "(0, 1]")
+        "ratio above one",
+        lambda r, m: select_args(r, m.checkpoint, "--ratios", "1.5"),
+        ("--ratios", "(0, 1]"),
     ),
-    Case("count zero", lambda r, m: select_args(r, m, "--counts", "0"), ("--counts",)),
+    Case("count zero", lambda r, m: select_args(r, m.checkpoint, "--counts", "0"), ("--counts",)),
     Case(
         "scoring model that is not there",
         lambda r, m: select_args(r, r / "no-such-model"),
@@ -311,17 +322,22 @@ CASES = [
     ),
     Case(
         "external difficulty without scores",
-        lambda r, m: select_args(r, m, "--difficulty", "external"),
+        lambda r, m: select_args(r, m.checkpoint, "--difficulty", "external"),
         ("--difficulty-scores",),
     ),
     Case(
         "select into a user's folder",
-        lambda r, m: [*select_args(r, m)[:-3], "--out", str(user_folder(r)), "--quiet"],
+        lambda r, m: [*select_args(r, m.checkpoint)[:-3], "--out", str(user_folder(r)), "--quiet"],
         ("mine", "files diq did not write"),
     ),
     Case(
         "select into a file",
-        lambda r, m: [*select_args(r, m)[:-3], "--out", str(pool(r, "x.jsonl")), "--quiet"],
+        lambda r, m: [
+            *select_args(r, m.checkpoint)[:-3],
+            "--out",
+            str(pool(r, "x.jsonl")),
+            "--quiet",
+        ],
         ("x.jsonl", "is a file"),
     ),
     Case(
@@ -333,7 +349,7 @@ CASES = [
             "--validation",
             str(r / "none.jsonl"),
             "--model",
-            str(m),
+            str(m.checkpoint),
             "--out",
             str(r / "run"),
         ],
@@ -347,7 +363,7 @@ CASES = [
             "--subsets",
             str(subsets_with_one_bad(r)),
             "--base",
-            str(m),
+            str(m.checkpoint),
             "--no-progress",
         ],
         ("b-bad.jsonl:1", "field 'response'"),
@@ -372,7 +388,7 @@ CASES = [
             "--subset",
             str(bad_pool(r, b'{"id": "\xfe"}\n')),
             "--base",
-            str(m),
+            str(m.checkpoint),
             "--out",
             str(r / "model"),
         ],
@@ -385,7 +401,7 @@ CASES = [
             "--subset",
             str(pool(r)),
             "--base",
-            str(m),
+            str(m.checkpoint),
             "--out",
             str(r / "model"),
             "--lr",
@@ -400,7 +416,7 @@ CASES = [
             "--subset",
             str(pool(r)),
             "--base",
-            str(m),
+            str(m.checkpoint),
             "--out",
             str(user_folder(r)),
             "--no-progress",
@@ -410,12 +426,28 @@ CASES = [
     # diq eval
     Case(
         "eval limit -1",
-        lambda r, m: ["eval", "--model", f"a={m}", "--limit", "-1", "--log-dir", str(r / "logs")],
+        lambda r, m: [
+            "eval",
+            "--model",
+            f"a={m.checkpoint}",
+            "--limit",
+            "-1",
+            "--log-dir",
+            str(r / "logs"),
+        ],
         ("--limit",),
     ),
     Case(
         "eval limit 0",
-        lambda r, m: ["eval", "--model", f"a={m}", "--limit", "0", "--log-dir", str(r / "logs")],
+        lambda r, m: [
+            "eval",
+            "--model",
+            f"a={m.checkpoint}",
+            "--limit",
+            "0",
+            "--log-dir",
+            str(r / "logs"),
+        ],
         ("--limit",),
     ),
     Case(
@@ -425,12 +457,28 @@ CASES = [
     ),
     Case(
         "model argument without a value",
-        lambda r, m: ["eval", "--model", f"a={m}", "-M", "device", "--log-dir", str(r / "logs")],
+        lambda r, m: [
+            "eval",
+            "--model",
+            f"a={m.checkpoint}",
+            "-M",
+            "device",
+            "--log-dir",
+            str(r / "logs"),
+        ],
         ("--model-arg", "KEY=VALUE"),
     ),
     Case(
         "unknown suite to evaluate",
-        lambda r, m: ["eval", "--suite", "nope", "--model", f"a={m}", "--log-dir", str(r / "logs")],
+        lambda r, m: [
+            "eval",
+            "--suite",
+            "nope",
+            "--model",
+            f"a={m.checkpoint}",
+            "--log-dir",
+            str(r / "logs"),
+        ],
         ("unknown suite 'nope'",),
     ),
     # diq tiny-model
@@ -463,14 +511,21 @@ CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def shared(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Shared:
+    from tests.reports.conftest import write_scripted_logs
+
+    return Shared(tiny_checkpoint, write_scripted_logs(tmp_path_factory.mktemp("logs")))
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_hostile_input_is_one_line_and_writes_nothing(
-    case: Case, tmp_path: Path, tiny_checkpoint: Path
+    case: Case, tmp_path: Path, shared: Shared
 ) -> None:
     root = tmp_path / "work"
     root.mkdir()
     (root / "sub").mkdir()
-    args = case.build(root, tiny_checkpoint)
+    args = case.build(root, shared)
     before = snapshot(root)
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2, result.output
