@@ -1,0 +1,46 @@
+"""`diq convert`: into a directory, into the cache, and the refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from harness.cli import main
+from harness.core.io import sha256_file
+from harness.models.gguf import MANIFEST_NAME
+
+
+def test_convert_into_a_directory_then_skip_it(tiny_gguf: Path, tmp_path: Path) -> None:
+    out = tmp_path / "converted"
+    result = CliRunner().invoke(main, ["convert", str(tiny_gguf), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == str(out)
+    assert f"converting tiny.gguf (llama, sha256 {sha256_file(tiny_gguf)[:12]})" in result.stderr
+    assert (out / MANIFEST_NAME).is_file() and (out / "model.safetensors").is_file()
+
+    again = CliRunner().invoke(main, ["convert", str(tiny_gguf), "--out", str(out)])
+    assert again.exit_code == 0 and "already converted from tiny.gguf" in again.stderr
+
+
+def test_convert_without_out_prints_the_cached_checkpoint(tiny_gguf: Path, cache_dir: Path) -> None:
+    result = CliRunner().invoke(main, ["convert", str(tiny_gguf)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == str(cache_dir / "gguf" / sha256_file(tiny_gguf))
+
+
+def test_refusals(tiny_gguf: Path, tmp_path: Path) -> None:
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(main, ["convert", str(tiny_gguf), "--out", str(foreign)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"Error: {foreign}: directory is not empty and was not written by diq convert; "
+        "choose another --out"
+    )
+    assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
+
+    for args in ([], [str(tiny_gguf), "--pinned"]):
+        usage = CliRunner().invoke(main, ["convert", *args])
+        assert usage.exit_code == 2 and "give exactly one of GGUF and --pinned" in usage.stderr
