@@ -6,11 +6,13 @@ fetch time is then a local copy plus two SHA-256 checks). Then, on the converted
 checkpoint: load time, a forward pass of a batch of random tokens (no grad), forward +
 backward of the mean loss, greedy generation of a fixed number of new tokens after a
 chat prompt, and one multiple-choice question in the harness's zero-shot prompt
-(`tasks.mcq.render_prompt`) with the harness's answer extraction. Timings are the
-minimum over `--rounds`.
+(`tasks.mcq.render_prompt`) with the harness's answer extraction; `--medqa N` adds the
+first N MedQA test items from `$DIQ_DATA_DIR` (the answer form and accuracy, a sanity
+check, not an evaluation). Timings are the minimum over `--rounds`.
 
     python bench/real_model.py                    # pinned SmolLM2, 2 threads
     python bench/real_model.py --gguf FILE.gguf   # any GGUF file
+    python bench/real_model.py --medqa 10         # and 10 MedQA items
     python bench/real_model.py --json             # one JSON line at the end
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import tempfile
 import time
@@ -68,6 +71,30 @@ def generate(model: Any, tokenizer: Any, user: str, new_tokens: int, exact: bool
     return tokenizer.decode(output[0, inputs.input_ids.shape[1] :], skip_special_tokens=True)
 
 
+def answer(model: Any, tokenizer: Any, question: str, choices: list[str], tokens: int) -> dict:
+    """One multiple-choice item in the harness's zero-shot prompt, greedy, extracted."""
+    output = generate(model, tokenizer, render_prompt(question, choices), tokens, False)
+    extraction = extract_choice(output, len(choices), choices)
+    return {
+        "output": output,
+        "answer_line": bool(ANSWER_LINE.search(output)),
+        "extracted": extraction.answer,
+        "method": extraction.method,
+    }
+
+
+def medqa_items(count: int) -> list[tuple[str, list[str], str]]:
+    """The first `count` MedQA test items: question, options, answer letter."""
+    path = Path(os.environ["DIQ_DATA_DIR"]) / "medqa" / "phrases_no_exclude_test.jsonl"
+    items = []
+    with path.open(encoding="utf-8") as handle:
+        for line, _ in zip(handle, range(count), strict=False):
+            row = json.loads(line)
+            options = [row["options"][letter] for letter in sorted(row["options"])]
+            items.append((row["question"], options, row["answer_idx"]))
+    return items
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -77,6 +104,7 @@ def main() -> None:
     parser.add_argument("--seq-len", type=int, default=256)
     parser.add_argument("--new-tokens", type=int, default=20)
     parser.add_argument("--answer-tokens", type=int, default=64)
+    parser.add_argument("--medqa", type=int, default=0, help="MedQA items ($DIQ_DATA_DIR)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="print one JSON line at the end")
@@ -125,17 +153,21 @@ def main() -> None:
             args.rounds,
             lambda: generate(model, tokenizer, "What causes croup?", args.new_tokens, True),
         )
-        answer = generate(
-            model, tokenizer, render_prompt(QUESTION, CHOICES), args.answer_tokens, False
-        )
-    extraction = extract_choice(answer, len(CHOICES), CHOICES)
-    result["mcq"] = {
-        "output": answer,
-        "answer_line": bool(ANSWER_LINE.search(answer)),
-        "extracted": extraction.answer,
-        "method": extraction.method,
-        "correct": extraction.answer == EXPECTED,
-    }
+        mcq = answer(model, tokenizer, QUESTION, CHOICES, args.answer_tokens)
+        mcq["correct"] = mcq["extracted"] == EXPECTED
+        result["mcq"] = mcq
+        medqa = [
+            {**answer(model, tokenizer, question, options, args.answer_tokens), "target": target}
+            for question, options, target in medqa_items(args.medqa)
+        ]
+    if medqa:
+        result["medqa"] = {
+            "items": len(medqa),
+            "answer_line": sum(item["answer_line"] for item in medqa),
+            "extracted": sum(item["extracted"] is not None for item in medqa),
+            "correct": sum(item["extracted"] == item["target"] for item in medqa),
+            "outputs": [item["output"] for item in medqa],
+        }
 
     print(
         f"{Path(checkpoint).name[:12]}: {result['parameters'] / 1e6:.1f}M parameters, "
@@ -157,12 +189,17 @@ def main() -> None:
     print(
         f"  greedy generation, {args.new_tokens} tokens             {result['generate_s']:7.2f} s"
     )
-    mcq = result["mcq"]
     print(
         f"  MCQ: 'ANSWER: X' line {mcq['answer_line']}, extracted {mcq['extracted']} "
         f"({mcq['method']}), correct {mcq['correct']}"
     )
     print(f"  output: {mcq['output']!r}")
+    if medqa:
+        summary = result["medqa"]
+        print(
+            f"  MedQA, {summary['items']} items: 'ANSWER: X' line {summary['answer_line']}, "
+            f"a letter extracted {summary['extracted']}, correct {summary['correct']}"
+        )
     if args.json:
         print(json.dumps(result))
 
