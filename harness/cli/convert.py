@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from harness.core.errors import InputError
-
 
 @click.command("convert")
 @click.argument(
@@ -22,11 +20,16 @@ from harness.core.errors import InputError
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Checkpoint directory to write (a new or empty directory, or one diq converted "
-    "before). Without it the checkpoint stays in the user cache ($DIQ_CACHE_DIR, default "
+    help="Checkpoint directory to write (new, empty, or a model directory diq wrote). "
+    "Without it the checkpoint stays in the user cache ($DIQ_CACHE_DIR, default "
     "~/.cache/diq) and its path is printed.",
 )
-def convert(gguf: Path | None, pinned: bool, out: Path | None) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a directory diq did not make (only the checkpoint's own files are replaced).",
+)
+def convert(gguf: Path | None, pinned: bool, out: Path | None, force: bool) -> None:
     """Convert a GGUF file into a checkpoint directory (safetensors, tokenizer, chat template).
 
     Every command that takes a base or scoring model also accepts a .gguf file directly
@@ -39,26 +42,29 @@ def convert(gguf: Path | None, pinned: bool, out: Path | None) -> None:
       diq convert SmolLM2-135M-Instruct.Q4_1.gguf --out models/smollm2
       diq convert --pinned
     """
-    from harness.core.io import sha256_file
-    from harness.models.gguf import cached_conversion, convert_gguf, is_conversion_of, read_manifest
+    import tempfile
+
+    from harness.core.io import publish_into, sha256_file
+    from harness.core.outdir import check_output_dir, claim_output_dir
+    from harness.models.gguf import cached_conversion, convert_gguf, is_conversion_of
     from harness.models.pinned import fetch_pinned_gguf
 
     if pinned == (gguf is not None):
         raise click.UsageError("give exactly one of GGUF and --pinned")
+    if out is not None:
+        check_output_dir(out, "model", force=force)
     source = gguf if gguf is not None else fetch_pinned_gguf(echo=_progress)
     if out is None:
         click.echo(cached_conversion(source, echo=_progress))
         return
-    if out.exists() and any(out.iterdir()) and read_manifest(out) is None:
-        raise InputError(
-            "directory is not empty and was not written by diq convert; choose another --out",
-            path=out,
-        )
     sha256 = sha256_file(source)
     if is_conversion_of(out, sha256):
         _progress(f"already converted from {source.name}")
     else:
-        convert_gguf(source, out, sha256=sha256, echo=_progress)
+        out.resolve().parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".convert.", dir=out.resolve().parent) as tmp:
+            convert_gguf(source, Path(tmp) / "checkpoint", sha256=sha256, echo=_progress)
+            publish_into(Path(tmp) / "checkpoint", claim_output_dir(out, "model"))
     click.echo(out)
 
 

@@ -146,7 +146,7 @@ def test_the_pinned_smollm2_converts_once_with_the_direct_loads_logits(
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from harness.models.gguf import read_gguf_info, resolve_checkpoint
-    from tests.models.test_gguf import count_conversions, direct_load
+    from tests.harness.models.test_gguf import count_conversions, direct_load
 
     gguf = fetch_pinned_gguf(cache_dir=Path(request.config.cache.mkdir("diq-pinned")))
     calls = count_conversions(monkeypatch)

@@ -14,8 +14,8 @@ import harness.models.gguf as gguf_module
 from harness.core.errors import InputError
 from harness.core.io import read_json, sha256_file
 from harness.models.gguf import MANIFEST_NAME, read_gguf_info, resolve_checkpoint
+from tests.harness.models.gguf_files import Q8_0_TENSORS, gguf_tensor_name
 from tests.helpers import CLINICAL_SENTENCES
-from tests.models.gguf_files import Q8_0_TENSORS, gguf_tensor_name
 
 
 def count_conversions(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
@@ -126,13 +126,15 @@ def test_the_converted_checkpoint_trains_with_trl_and_runs_under_inspect(
 
     from harness.core.records import write_records
     from harness.training import TrainConfig, train_subset
-    from tests.train.conftest import toy_records
+    from tests.harness.training.conftest import toy_records
 
     base = resolve_checkpoint(str(tiny_gguf))
     subset = tmp_path / "subset.jsonl"
     write_records(subset, toy_records(1))
-    config = TrainConfig(max_steps=2, per_device_batch_size=2, max_length=64, save_steps=1000)
-    result = train_subset(subset, Path(base), tmp_path / "trained", config, progress=False)
+    config = TrainConfig(
+        base=base, max_steps=2, per_device_batch_size=2, max_length=64, save_steps=1000
+    )
+    result = train_subset(subset, tmp_path / "trained", config, progress=False)
     assert result.manifest["steps"] == 2
 
     task = Task(

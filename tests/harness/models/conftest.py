@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.models.gguf_files import write_tiny_gguf
+from tests.harness.models.gguf_files import write_tiny_gguf
 
 
 @pytest.fixture(scope="session")

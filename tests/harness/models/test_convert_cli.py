@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from harness.cli import main
 from harness.core.io import sha256_file
+from harness.core.outdir import output_kind
 from harness.models.gguf import MANIFEST_NAME
 
 
@@ -18,6 +19,8 @@ def test_convert_into_a_directory_then_skip_it(tiny_gguf: Path, tmp_path: Path) 
     assert result.stdout.strip() == str(out)
     assert f"converting tiny.gguf (llama, sha256 {sha256_file(tiny_gguf)[:12]})" in result.stderr
     assert (out / MANIFEST_NAME).is_file() and (out / "model.safetensors").is_file()
+    assert output_kind(out) == "model"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".convert.")]
 
     again = CliRunner().invoke(main, ["convert", str(tiny_gguf), "--out", str(out)])
     assert again.exit_code == 0 and "already converted from tiny.gguf" in again.stderr
@@ -36,10 +39,15 @@ def test_refusals(tiny_gguf: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["convert", str(tiny_gguf), "--out", str(foreign)])
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        f"Error: {foreign}: directory is not empty and was not written by diq convert; "
-        "choose another --out"
+        f"Error: {foreign}: the output directory holds files diq did not write, not a model "
+        "output; choose a new or empty directory, or pass --force to write there (diq then "
+        "replaces only its own files)"
     )
     assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
+    forced = CliRunner().invoke(main, ["convert", str(tiny_gguf), "--out", str(foreign), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert (foreign / "notes.txt").read_text() == "mine"
+    assert (foreign / MANIFEST_NAME).is_file()
 
     for args in ([], [str(tiny_gguf), "--pinned"]):
         usage = CliRunner().invoke(main, ["convert", *args])
