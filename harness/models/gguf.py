@@ -86,7 +86,7 @@ def cached_conversion(
     from filelock import FileLock
 
     sha256 = sha256_file(gguf)
-    root = (cache_dir or user_cache_dir()) / "gguf"
+    root = (cache_dir or user_cache_dir()).resolve() / "gguf"
     target = root / sha256
     root.mkdir(parents=True, exist_ok=True)
     with FileLock(str(root / f"{sha256}.lock")):

@@ -79,7 +79,7 @@ def fetch_pinned_gguf(
     """
     from filelock import FileLock
 
-    root = (cache_dir or user_cache_dir()) / "pinned"
+    root = (cache_dir or user_cache_dir()).resolve() / "pinned"
     target = root / pin.gguf_sha256[:16] / pin.filename
     root.mkdir(parents=True, exist_ok=True)
     with FileLock(str(root / f"{pin.gguf_sha256[:16]}.lock")):
