@@ -52,3 +52,14 @@ def test_refusals(tiny_gguf: Path, tmp_path: Path) -> None:
     for args in ([], [str(tiny_gguf), "--pinned"]):
         usage = CliRunner().invoke(main, ["convert", *args])
         assert usage.exit_code == 2 and "give exactly one of GGUF and --pinned" in usage.stderr
+
+
+def test_a_file_that_is_not_gguf_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    garbage = tmp_path / "model.gguf"
+    garbage.write_bytes(b"\x00not gguf" * 100)
+    before = sorted(tmp_path.rglob("*"))
+    result = CliRunner().invoke(main, ["convert", str(garbage), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: {garbage}: not a readable GGUF file")
+    assert sorted(tmp_path.rglob("*")) == before
