@@ -5,20 +5,24 @@ is timed through the harness's trainer and through a plain PyTorch loop (forward
 backward, AdamW step) on the same batches, and the ratio is the trainer's overhead.
 
 GPU (`--gpu`): a randomly initialised Llama of Llama-3.2-1B's shape (1.24B parameters)
-in bf16 with LoRA r=8 on q/k/v, through the same trainer; prints tokens/s and the model
+through the same trainer, LoRA r=8 on q/k/v on a bf16 base or (`--full`) full
+fine-tuning with fp32 master weights and bf16 autocast; prints tokens/s and the model
 FLOP utilisation, 6 * N * tokens/s over the device's peak bf16 FLOP/s (N = parameters
 that do matmuls: all but the input embedding). The 6N convention counts weight
 gradients that LoRA skips for frozen weights, so LoRA's hardware utilisation is nearer
-4N/6N of it; both are printed.
+4N/6N of it; both are printed. `--preset tiny --device cpu` runs the same path on a
+tiny Llama (bench/gpu.sh --tiny).
 
     python bench/train.py                    # CPU, tiny model
     python bench/train.py --gpu --seq-len 2048 --batch-size 8
+    python bench/train.py --gpu --full --json
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import statistics
 import tempfile
 import time
@@ -219,31 +223,46 @@ def summary(speeds: list[float]) -> str:
     return f"{statistics.median(speeds):.0f} [{min(speeds):.0f}-{max(speeds):.0f}]"
 
 
-def gpu_model(tokenizer: Any) -> Any:
-    """Llama-3.2-1B's shape, randomly initialised in bf16 on the GPU (1.24B parameters).
+SHAPES: dict[str, dict[str, Any]] = {
+    # Llama-3.2-1B (1.24B parameters): the vocabulary is Llama 3's size (128,256), so the
+    # LM head costs what it does in the real model; the benchmark's tokenizer uses only
+    # its first ids.
+    "1b": {
+        "vocab_size": 128256,
+        "hidden_size": 2048,
+        "intermediate_size": 8192,
+        "num_hidden_layers": 16,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "rope_theta": 500000.0,
+    },
+    # the embedded tiny model's shape: the same path, in seconds on a CPU
+    "tiny": {
+        "vocab_size": 4096,
+        "hidden_size": 128,
+        "intermediate_size": 352,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+    },
+}
 
-    The vocabulary is Llama 3's size (128,256), so the LM head costs what it does in the
-    real model; the benchmark's tokenizer uses only its first ids.
-    """
+
+def llama_model(tokenizer: Any, preset: str, device: str, dtype: torch.dtype) -> Any:
+    """A randomly initialised Llama of the preset's shape on `device`, seeded."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
     config = LlamaConfig(
-        vocab_size=128256,
+        **SHAPES[preset],
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
-        hidden_size=2048,
-        intermediate_size=8192,
-        num_hidden_layers=16,
-        num_attention_heads=32,
-        num_key_value_heads=8,
         max_position_embeddings=8192,
         tie_word_embeddings=True,
-        rope_theta=500000.0,
     )
     torch.manual_seed(0)
-    with torch.device("cuda"):
-        return LlamaForCausalLM(config).to(torch.bfloat16)
+    with torch.device(device):
+        return LlamaForCausalLM(config).to(dtype)
 
 
 def matmul_parameters(model: Any) -> int:
@@ -254,39 +273,66 @@ def matmul_parameters(model: Any) -> int:
     return total if tied else total - embedding.numel()
 
 
-def gpu_benchmark(args: argparse.Namespace) -> None:
-    if not torch.cuda.is_available():
-        raise SystemExit("--gpu needs a CUDA device")
+def model_benchmark(args: argparse.Namespace) -> None:
+    cuda = args.device.startswith("cuda")
+    if cuda and not torch.cuda.is_available():
+        raise SystemExit("--device cuda needs a CUDA device")
     records = synthetic_records(args.records, args.words)
     tokenizer = train_tokenizer(
         [r.question + " " + r.reasoning + " " + r.response for r in records], vocab_size=4096
     )
-    model = gpu_model(tokenizer)
+    # LoRA trains adapters on a frozen bf16 base; full fine-tuning keeps fp32 master weights.
+    dtype = torch.bfloat16 if cuda and not args.full else torch.float32
+    model = llama_model(tokenizer, args.preset, args.device, dtype)
     parameters = matmul_parameters(model)
     config = TrainConfig(
         base=IN_MEMORY,
+        full=args.full,
         max_steps=args.warmup + args.steps,
         per_device_batch_size=args.batch_size,
         gradient_accumulation_steps=1,
         max_length=args.seq_len,
-        precision="bf16",
+        precision="bf16" if cuda else "fp32",
         gradient_checkpointing=args.gradient_checkpointing,
         save_steps=10**9,
     )
     speed, _ = time_trainer(model, tokenizer, records, config, args.warmup)
-    peak = args.peak_tflops * 1e12
-    mfu = 6 * parameters * speed.per_second / peak
-    print(f"device: {torch.cuda.get_device_name()}")
-    print(f"model: Llama-3.2-1B shape, {parameters / 1e9:.3f}B matmul parameters, LoRA r=8 q/k/v")
+    mfu = 6 * parameters * speed.per_second / (args.peak_tflops * 1e12)
+    mode = "full" if args.full else "lora"
+    device = torch.cuda.get_device_name() if cuda else args.device
+    print(f"device: {device}")
+    print(
+        f"model: {args.preset} Llama shape, {parameters / 1e9:.3f}B matmul parameters, "
+        f"{'full fine-tuning' if args.full else 'LoRA r=8 q/k/v'}"
+    )
     print(f"sequence {args.seq_len} tokens, batch {args.batch_size}")
     print(f"tokens/s: {speed.per_second:,.0f}")
     print(f"MFU (6N): {mfu:.1%} of {args.peak_tflops:.1f} TFLOP/s")
-    print(f"LoRA hardware utilisation (4N): {mfu * 4 / 6:.1%}")
+    if not args.full:
+        print(f"LoRA hardware utilisation (4N): {mfu * 4 / 6:.1%}")
+    if args.json:
+        result = {
+            "device": device,
+            "preset": args.preset,
+            "mode": mode,
+            "matmul_parameters": parameters,
+            "seq_len": args.seq_len,
+            "batch_size": args.batch_size,
+            "timed_steps": args.steps,
+            "tokens_per_s": speed.per_second,
+            "mfu_6n": mfu,
+            "peak_tflops": args.peak_tflops,
+        }
+        print(json.dumps(result))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gpu", action="store_true", help="1.24B Llama with LoRA on CUDA")
+    parser.add_argument("--gpu", action="store_true", help="a random Llama through the trainer")
+    parser.add_argument("--preset", choices=sorted(SHAPES), default="1b", help="--gpu: shape")
+    parser.add_argument("--device", default="cuda", help="--gpu: where to train")
+    parser.add_argument("--full", action="store_true", help="--gpu: full fine-tuning")
+    parser.add_argument("--json", action="store_true", help="--gpu: one JSON line at the end")
     parser.add_argument("--records", type=int, default=64)
     parser.add_argument("--words", type=int, default=None, help="words per record")
     parser.add_argument("--batch-size", type=int, default=None)
@@ -305,7 +351,7 @@ def main() -> None:
         args.words = args.words or args.seq_len
         args.batch_size = args.batch_size or 8
         args.steps = args.steps or 20
-        gpu_benchmark(args)
+        model_benchmark(args)
     else:
         args.words = args.words or 160
         args.batch_size = args.batch_size or 8

@@ -41,6 +41,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "The whole study offline on synthetic data and a tiny model.",
     ),
     "config": ("harness.cli.config:config", "Print the documented example config, or check one."),
+    "convert": (
+        "harness.cli.convert:convert",
+        "Convert a GGUF file into a checkpoint directory (or fetch the pinned SmolLM2).",
+    ),
     "tiny-model": (
         "harness.cli.tiny_model:tiny_model",
         "Build the embedded tiny model from texts (no download).",

@@ -1,1 +1,1 @@
-"""Model checkpoints the harness builds or converts: the embedded tiny model."""
+"""Model checkpoints the harness builds or converts: the embedded tiny model, GGUF files, the pinned real model."""
