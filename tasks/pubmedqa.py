@@ -25,6 +25,7 @@ from typing import Any
 
 from inspect_ai import Task, task
 
+from harness.core.cache import user_cache_dir
 from harness.core.errors import InputError, Where
 from harness.core.inspect_names import namespaced
 from harness.core.io import atomic_write, read_json, sha256_bytes
@@ -115,8 +116,7 @@ def _download(url: str) -> bytes:
 
 
 def _cache_file() -> Path:
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return root / "diq-harness" / f"pubmedqa-test-ids-{TEST_IDS_SHA256[:16]}.json"
+    return user_cache_dir() / f"pubmedqa-test-ids-{TEST_IDS_SHA256[:16]}.json"
 
 
 def official_test_ids() -> dict[str, Any]:

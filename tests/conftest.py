@@ -16,6 +16,14 @@ os.environ.setdefault("INSPECT_DISPLAY", "none")
 os.environ.setdefault("INSPECT_LOG_LEVEL", "warning")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def user_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A user cache of the session's own (hashes, conversions, downloads), not ~/.cache."""
+    path = tmp_path_factory.mktemp("cache")
+    os.environ["DIQ_CACHE_DIR"] = str(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The shared benchmark files (`DIQ_DATA_DIR`); tests that need them skip without it."""

@@ -7,19 +7,19 @@ copied checkpoint keeps its identity and one retrained in place gets a new one. 
 multi-GB checkpoint takes a while, so a file's hash is remembered by (device, inode, size,
 modification time), which a rename keeps and a rewrite changes, in this process and in the
 user cache
-(`$DIQ_CACHE_DIR/hashes.json`, default `~/.cache/diq`), for files large enough to matter.
+(`hashes.json` in `harness.core.cache.user_cache_dir`), for files large enough to matter.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from harness.core.cache import user_cache_dir
 from harness.core.io import sha256_file, sha256_json, write_json
 
 # hashing under this size is cheaper than reading and writing the cache
@@ -28,22 +28,13 @@ CACHE_MIN_BYTES = 16 << 20
 _memory: dict[str, str] = {}
 
 
-def cache_dir() -> Path:
-    """The user cache of the harness (hashes, converted checkpoints, fetched models)."""
-    configured = os.environ.get("DIQ_CACHE_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "diq"
-
-
 def _stat_key(path: Path) -> str:
     stat = path.stat()
     return f"{stat.st_dev}:{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def _disk_cache() -> tuple[Path, dict[str, Any]]:
-    store = cache_dir() / "hashes.json"
+    store = user_cache_dir() / "hashes.json"
     try:
         return store, json.loads(store.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -21,9 +21,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from harness.core.cache import user_cache_dir
 from harness.core.errors import InputError
 from harness.core.io import atomic_directory, read_json, sha256_file, write_json
-from harness.models.cache import user_cache_dir
 
 logger = logging.getLogger(__name__)
 

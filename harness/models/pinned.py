@@ -19,9 +19,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.core.cache import user_cache_dir
 from harness.core.errors import InputError
 from harness.core.io import atomic_write, sha256_file
-from harness.models.cache import user_cache_dir
 from harness.models.gguf import Echo, resolve_checkpoint
 
 logger = logging.getLogger(__name__)

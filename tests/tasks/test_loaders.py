@@ -532,7 +532,7 @@ def hub_pubmedqa_rows(data_dir: Path) -> list[dict]:
 def pubmedqa_hub(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The hub route with the hub's rows and the upstream test-id bytes, all offline."""
     fake_hub(monkeypatch, pubmedqa, hub_pubmedqa_rows(data_dir))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("DIQ_CACHE_DIR", str(tmp_path / "cache"))
     fetched: list[str] = []
 
     def download(url: str) -> bytes:
@@ -586,7 +586,7 @@ def test_hf_pubmedqa_never_fetches_when_offline(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_hub(monkeypatch, pubmedqa, hub_pubmedqa_rows(data_dir))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("DIQ_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(InputError, match="could not fetch the official test ids.*offline"):
         load_pubmedqa()

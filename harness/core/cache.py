@@ -1,4 +1,4 @@
-"""The user cache: where fetched and converted models live between runs."""
+"""The user cache: converted and fetched models, file hashes and pinned downloads between runs."""
 
 from __future__ import annotations
 
