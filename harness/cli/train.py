@@ -122,6 +122,10 @@ def train(
     base = read_yaml_mapping(config_file, "training config") if config_file else {}
     config = build_config(TrainConfig, options, base)
     _configure_logging()
+    from harness.models.gguf import resolve_checkpoint
+
+    echo = lambda line: click.echo(line, err=True)  # noqa: E731
+    config = config.model_copy(update={"base": resolve_checkpoint(config.base, echo=echo)})
     run_options: dict[str, Any] = {
         "work_dir": work_dir,
         "resume": resume,

@@ -17,7 +17,13 @@ from pydantic import Field
 
 from harness.core.config import Section, TaskSpec, cli
 from harness.core.errors import ConfigError, InputError
-from harness.study.models import ModelSpec, check_distinct, model_identity, parse_model
+from harness.study.models import (
+    ModelSpec,
+    check_distinct,
+    materialized,
+    model_identity,
+    parse_model,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -213,7 +219,10 @@ def evaluate(
     runs: list[ModelSpec | None] = [None] if models is None else list(models)
     if models is not None:
         check_distinct(models)
-    identities = {(m.name if m else None): identity(m) for m in runs}
+    # identified as given (a .gguf file by its bytes), run as materialized (its conversion)
+    given = [identity(m) for m in runs]
+    runs = [None if m is None else materialized(m) for m in runs]
+    identities = {(m.name if m else None): i for m, i in zip(runs, given, strict=True)}
     drop_stale_logs(Path(log_dir), {k: v for k, v in identities.items() if v is not None})
     logs: list[Any] = []
     failed: list[str] = []

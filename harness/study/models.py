@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,8 @@ def parse_model(
         if not (path / "config.json").is_file():
             raise InputError("not a transformers checkpoint (no config.json)", path=path)
         checkpoint = str(path.resolve())
+    elif path.is_file() and path.suffix.lower() == ".gguf":
+        checkpoint = str(path.resolve())  # converted when it is evaluated (`materialized`)
     elif sep and label and "/" in target and not looks_like_path:
         checkpoint = target  # a Hugging Face id
     elif sep or looks_like_path or "/" not in spec:
@@ -99,7 +101,7 @@ def parse_model(
         if spec.startswith("hf/"):
             args.setdefault("do_sample", False)
         return ModelSpec(name=spec, args=args)
-    label = label if sep else path.name
+    label = label if sep else (path.stem if path.suffix.lower() == ".gguf" else path.name)
     if provider == "vllm":
         return ModelSpec(
             name=f"vllm/{checkpoint}", args=dict(model_args or {}), label=label,
@@ -137,3 +139,15 @@ def check_distinct(models: list[ModelSpec]) -> None:
 def model_identity(model: ModelSpec | None) -> str | None:
     """Content identity of a model served here; None for API models and for no model."""
     return None if model is None or model.checkpoint is None else fingerprint(model.checkpoint)
+
+
+def materialized(model: ModelSpec) -> ModelSpec:
+    """The model with a `.gguf` checkpoint replaced by its converted directory (once, cached)."""
+    if model.checkpoint is None or not model.checkpoint.lower().endswith(".gguf"):
+        return model
+    from harness.models.gguf import resolve_checkpoint
+
+    directory = resolve_checkpoint(model.checkpoint)
+    if model.name.startswith("vllm/"):
+        return replace(model, name=f"vllm/{directory}", checkpoint=directory)
+    return replace(model, args={**model.args, "model_path": directory}, checkpoint=directory)

@@ -72,9 +72,15 @@ def select_subsets(
     echo: Any = print,
 ) -> SelectResult | None:
     """Check everything, then score the pool and write the subsets (rank 0 gets the result)."""
+    from harness.models.gguf import resolve_checkpoint
     from selection.pipeline import execute_select
     from selection.prepare import prepare_select
 
+    if config.scoring.model is not None:  # a .gguf file scores as its converted checkpoint
+        model = resolve_checkpoint(config.scoring.model, echo=echo)
+        config = config.model_copy(
+            update={"scoring": config.scoring.model_copy(update={"model": model})}
+        )
     validation = draw_validation_items(config, layout)
     texts = [*eval_texts, *suite_texts(config.decontaminate_suites)]
     rater = config.difficulty.rater

@@ -32,10 +32,12 @@ def _outputs(study: Study) -> str:
 
 
 def _run(study: Study) -> None:
+    from harness.models.gguf import resolve_checkpoint
     from harness.training.base import resolve_base
     from harness.training.run import train_subset
 
     config = study.config.train
+    config = config.model_copy(update={"base": resolve_checkpoint(config.base)})
     todo = [s for s in subset_files(study) if s.stem not in config.models]
     for name, path in config.models.items():
         logger.info("using the given checkpoint for %s: %s", name, path)
