@@ -56,6 +56,9 @@ class PoolConfig(Section):
         None,
         description="what MedMCQA `cop` counts from (null: 1 in upstream files, 0 on the Hub)",
     )
+    limit: int | None = Field(
+        None, ge=1, description="use only the first this many records (smoke runs)"
+    )
 
     def identity(self) -> Any:
         """What the pool holds: the file's content, or the Hub id with split and config."""
@@ -129,7 +132,13 @@ class ScoringConfig(Section):
     )
     batch_size: int = Field(8, ge=1, description="records per scoring batch")
     max_length: int = Field(
-        2048, ge=8, description="tokens per record (longer records keep their start)"
+        2048, ge=8, description="tokens per pool record (longer records keep their start)"
+    )
+    validation_max_length: int | None = Field(
+        None,
+        ge=8,
+        description="tokens per validation item (null: max_length); an item whose answer "
+        "would be cut off is an error, so exam prompts may need more room than pool records",
     )
     precision: ScoringPrecision = Field(
         "auto", description="auto: bf16 weights with fp32 accumulation on GPU, fp32 on CPU"
@@ -153,6 +162,11 @@ class ScoringConfig(Section):
         if self.project is not None and self.method == "less":
             raise FieldProblem("project", "method less has its own projection (less.dim)")
         return self
+
+    @property
+    def validation_length(self) -> int:
+        """Tokens per validation item."""
+        return self.validation_max_length or self.max_length
 
     def identity(self) -> dict[str, Any]:
         """The inputs that change scores: the settings plus what model and adapter hold."""

@@ -170,7 +170,7 @@ def prepare_select(
         split=config.pool.hf_split,
         hf_config=config.pool.hf_config,
         cop_base=config.pool.cop_base,
-    )
+    )[: config.pool.limit]
     texts = [*eval_texts, *load_eval_texts(config.eval_texts)]
     decontamination = config.decontamination
     pool, report = decontaminate(raw, texts if decontamination.enabled else [], decontamination)
@@ -180,14 +180,12 @@ def prepare_select(
     check_validation(pool, validation, validation_path, config)
     parameter_set = preflight_parameter_set(config)
     tokenizer = load_tokenizer(scoring_model(config.scoring))
-    for records, source in ((validation, validation_path), (pool, config.pool.path)):
-        check_fits(
-            records,
-            tokenizer,
-            max_length=config.scoring.max_length,
-            style=config.render,
-            source=source,
-        )
+    scoring = config.scoring
+    for records, source, length in (
+        (validation, validation_path, scoring.validation_length),
+        (pool, config.pool.path, scoring.max_length),
+    ):
+        check_fits(records, tokenizer, max_length=length, style=config.render, source=source)
     difficulty = config.difficulty
     labels_path = labels_path or difficulty.labels
     labels = None

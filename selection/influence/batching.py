@@ -59,7 +59,8 @@ def encode_record(
     if example.completion_tokens == 0:
         raise InputError(
             f"no completion tokens left after truncation to max_length={max_length} "
-            f"(prompt is {example.prompt_length} tokens); raise --max-length",
+            f"(prompt is {example.prompt_length} tokens); raise max_length "
+            "(validation_max_length for validation items)",
             path=source,
             record=record.id,
             field="question",

@@ -84,7 +84,9 @@ class Scorer:
             keep_lora=config.params == "lora",
         )
         self.pset = resolve_parameter_set(self.model, config.params)
-        self.validation = [self.encode(r, source="validation file") for r in validation]
+        self.validation = [
+            self.encode(r, source="validation file", validation=True) for r in validation
+        ]
         if config.method == "less":
             groups = [str(r.meta.get("task") or r.source or "validation") for r in validation]
             batches = [
@@ -109,13 +111,10 @@ class Scorer:
     def pad_id(self) -> int:
         return int(self.tokenizer.pad_token_id)
 
-    def encode(self, record: PoolRecord, source: str) -> EncodedRecord:
+    def encode(self, record: PoolRecord, source: str, *, validation: bool = False) -> EncodedRecord:
+        length = self.config.validation_length if validation else self.config.max_length
         return encode_record(
-            record,
-            self.tokenizer,
-            max_length=self.config.max_length,
-            style=self.style,
-            source=source,
+            record, self.tokenizer, max_length=length, style=self.style, source=source
         )
 
     def _validation_gradient(self, rank: int, world: int) -> dict[str, torch.Tensor]:
