@@ -109,11 +109,13 @@ def _near_duplicate_sentences(result: dict[str, Any], config: DecontaminationCon
 
 
 def _semantic_sentence(semantic: dict[str, Any]) -> str:
+    retrieved = min(semantic["top_k"], semantic["distinct_eval_texts"])
     retrieval = (
         f"A semantic check for rewritten questions retrieved, for each of the "
-        f"{_plural(semantic['compared'], 'remaining record')}, the {semantic['top_k']} most "
-        f"similar of {semantic['distinct_eval_texts']:,} distinct evaluation questions by "
-        f"cosine similarity ({semantic['index']})"
+        f"{_plural(semantic['compared'], 'remaining record')} of at least "
+        f"{semantic['min_words']} words, the {retrieved} most similar of "
+        f"{semantic['distinct_eval_texts']:,} distinct evaluation questions by cosine "
+        f"similarity ({semantic['index']})"
     )
     judge = semantic.get("judge")
     if judge is None:

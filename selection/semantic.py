@@ -173,6 +173,7 @@ def semantic_contamination(
     summary: dict[str, Any] = {
         "index": config.describe(),
         "top_k": config.top_k,
+        "min_words": MIN_WORDS,
         "compared": len(found.records),
         "distinct_eval_texts": len(found.items),
     }

@@ -29,8 +29,11 @@ from bench.decontaminate import (
     labelled_sets,
     measure,
 )
-from selection.decontaminate import DecontaminationConfig, contamination, decontaminate
+from harness.core.io import read_json
+from harness.core.records import PoolRecord
+from selection.decontaminate import DecontaminationConfig, EvalText, contamination, decontaminate
 from selection.decontamination_config import SemanticConfig
+from tasks.suites import suite_texts
 
 pytestmark = pytest.mark.slow
 
@@ -63,3 +66,21 @@ def test_a_right_judge_reaches_the_recall_goal(held_out: LabelledSets) -> None:
     assert found == found_rewrites(held_out, report["removed"])
     assert len(found) / len(held_out.rewrites) >= 0.9
     assert judge.asked / len(held_out.rewrites) <= 2.0
+
+
+def test_the_demo_against_the_paper_suite(data_dir: Path) -> None:
+    """As a user runs it: Hub fields against the suite alone, every removal a suite question."""
+    rows = read_json(data_dir / "medical_o1_sft_demo" / "demo_data.json")
+    pool = [
+        PoolRecord(f"r{i}", row["Question"], row["Complex_CoT"], row["Response"], "medical-o1")
+        for i, row in enumerate(rows)
+    ]
+    _, report = decontaminate(pool, [EvalText(*entry) for entry in suite_texts("paper")])
+    assert {r["id"]: (r["reason"], r["match_id"]) for r in report["removed"]} == {
+        "r0": ("semantic", "Text-1214"),
+        "r61": ("semantic", "Text-2141"),
+        "r82": ("semantic", "4982eef9-e03f-4b52-af7d-e0e2f588358e"),
+        "r151": ("semantic", "bc8e9ed4-81fd-4c8e-9381-ae6c4d193066"),
+        "r154": ("semantic", "da529e73-61fe-4b52-81b1-8686b6a62ffd"),
+        "r193": ("semantic", "b5135682-e700-4fda-a6b2-39b289c3cc41"),
+    }
