@@ -13,15 +13,16 @@ Contamination for Language Models with Rephrased Samples"), in two steps:
      several neighbours about as close. The ratio makes the rule hold for evaluation
      sets of any size, where a bare threshold flags more records the more questions
      there are to be near by chance;
-   - a judge: every retrieved pair at or above `ask_threshold` is put to a model ("are
+   - a judge: every retrieved pair at or above `judge_threshold` is put to a model ("are
      these the same question, rephrased?", `harness.study.contamination_judge`), and a
      "yes" removes the record.
 
 Identical evaluation texts (after normalization) are indexed once, so a benchmark that
 holds the same question twice does not make its own runner-up. The default thresholds
-(`decontamination_config.CALIBRATED`, per analyzer) were chosen on half of the medical-o1 rewrites and
-of the must-not-match pairs (`bench/decontaminate.py --calibrate`); docs/decontamination.md
-has the recall and false positive rates measured on the other half.
+(`decontamination_config.CALIBRATED`, per analyzer) were chosen on half of the
+medical-o1 rewrites and of the must-not-match pairs (`bench/decontaminate.py
+--calibrate`); docs/decontamination.md has the recall and false positive rates measured
+on the other half.
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ def semantic_contamination(
 ) -> tuple[list[Removal], dict[str, Any]]:
     """Pool records that are rewrites of an evaluation text, and the stage's counts.
 
-    With `judge` the retrieved pairs from the ask threshold on are confirmed by it;
+    With `judge` the retrieved pairs from `judge_threshold` on are confirmed by it;
     without, by the similarity threshold and ratio.
     """
     if (judge is None) != (config.judge_model is None):
