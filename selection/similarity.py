@@ -21,7 +21,7 @@ stripped), so a labelled option list and a bare one read alike.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -34,7 +34,8 @@ from selection.text import flat_text
 
 # Dense similarity block per chunk: 2**24 float64 entries is 128 MiB.
 BLOCK_ENTRIES = 1 << 24
-ANALYZERS = ("word", "char", "word+char")
+Analyzer = Literal["word", "char", "word+char"]
+ANALYZERS: tuple[str, ...] = get_args(Analyzer)
 
 Matrix = Any  # a CSR matrix or a dense float array, rows L2-normalized
 
@@ -42,7 +43,7 @@ Matrix = Any  # a CSR matrix or a dense float array, rows L2-normalized
 class IndexConfig(Section):
     """How questions are represented for the semantic stage and the similarity baseline."""
 
-    analyzer: Literal["word", "char", "word+char"] = Field(
+    analyzer: Analyzer = Field(
         "word",
         description="TF-IDF features: word 1-2 grams, character 3-5 grams, or both averaged",
     )
@@ -92,7 +93,8 @@ def tfidf(texts: Sequence[str], analyzer: str) -> sparse.csr_matrix:
     blocks = []
     for kind in analyzer.split("+"):
         vectorizer = (
-            # texts are normalized already: words are separated by single spaces
+            # texts are normalized already (words apart by single spaces); a single letter
+            # (an option label, a list marker) is no word, a single digit (a lab value) is
             TfidfVectorizer(
                 token_pattern=r"\S\S+|\d", lowercase=False, ngram_range=(1, 2), sublinear_tf=True
             )
