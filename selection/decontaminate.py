@@ -3,7 +3,7 @@
 Both sides are compared line by line with option labels stripped (`A) `, `(B) `, `C. ` at
 the start of a line), because pools fold options into the question as labelled lines
 while benchmark texts list them bare; whatever the labels, the same item must compare
-equal. Three filters, applied in this order and each reported with counts:
+equal. Four filters, applied in this order and each reported with counts:
 
 1. exact match, two keys:
    - the whole text after normalization (case, punctuation, whitespace, Unicode width)
@@ -20,79 +20,38 @@ equal. Three filters, applied in this order and each reported with counts:
    (a 9-word text has only 2 8-grams); n-grams found in many evaluation texts (prompt
    templates such as "answer the following multiple choice question") are ignored, so
    shared boilerplate does not count as overlap;
-3. near duplicates inside the pool: MinHash-LSH candidates over word 5-gram shingles of
+3. the semantic stage (`selection.semantic`): rewritten questions, retrieved by a
+   similarity index and confirmed by a threshold or by a judge model;
+4. near duplicates inside the pool: MinHash-LSH candidates over word 5-gram shingles of
    the question, confirmed by exact Jaccard similarity (default >= 0.8); the first record
    of each cluster (pool order) is kept.
+
+`decontaminate` returns the report written as `decontamination.json`
+(`selection.decontamination_report`): counts per stage, every removal with its stage,
+match and score, and the sentences of the report's Methods section.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from pydantic import Field, model_validator
 
-from harness.core.config import FieldProblem, Section
 from harness.core.records import PoolRecord
-from selection.text import ngrams, normalize, words
+from selection.decontamination_config import (
+    DEFAULT_CONFIG,
+    DecontaminationConfig,
+    EvalText,
+    Removal,
+)
+from selection.decontamination_report import report
+from selection.semantic import PairJudge, semantic_contamination
+from selection.text import ngrams, text_lines, words
 
-MAX_LISTED = 200  # removed records listed by id in the report
 MAX_OPTIONS = 10  # options A..J, the most any benchmark here has (MedXpertQA)
-# one or more leading labels: a labelled option may itself start like one ("A) E. coli",
-# "C) c) ..."), and stripping them all on both sides leaves the same text either way
-_OPTION_LABEL = re.compile(r"^(?:\s*\(?[A-Ja-j][).:]\s+)+")
-
-
-@dataclass(frozen=True)
-class EvalText:
-    """One evaluation question: where it comes from and its text."""
-
-    source: str
-    id: str
-    text: str
-
-
-class DecontaminationConfig(Section):
-    """Remove pool records that match evaluation questions, and near-duplicates in the pool."""
-
-    enabled: bool = Field(True, description="remove pool records matching any evaluation text")
-    ngram: int = Field(8, ge=1, description="word n-gram length of the overlap test")
-    ngram_threshold: float = Field(
-        0.5, gt=0, le=1, description="share of the shorter text's n-grams found in the other"
-    )
-    min_shared: int = Field(3, ge=1, description="n-grams two texts must share at least")
-    boilerplate_fraction: float = Field(
-        0.05, gt=0, le=1, description="n-grams in more evaluation texts than this are ignored"
-    )
-    near_duplicate_threshold: float | None = Field(
-        0.8, gt=0, le=1, description="MinHash Jaccard for near-duplicates in the pool (null: off)"
-    )
-    shingle: int = Field(5, ge=1, description="word shingle length for near-duplicates")
-    permutations: int = Field(128, ge=1, description="MinHash permutations")
-    bands: int = Field(16, ge=1, description="LSH bands (permutations must be a multiple)")
-    seed: int = Field(0, description="seed of the MinHash permutations")
-
-    @model_validator(mode="after")
-    def _bands_divide(self) -> DecontaminationConfig:
-        if self.permutations % self.bands:
-            raise FieldProblem("bands", "MinHash permutations must be a multiple of the band count")
-        return self
-
-
-@dataclass(frozen=True)
-class Removal:
-    """Why one record left the pool."""
-
-    id: str
-    reason: str
-    match_source: str
-    match_id: str
-    score: float
 
 
 def record_texts(record: PoolRecord) -> list[str]:
@@ -110,11 +69,6 @@ def record_texts(record: PoolRecord) -> list[str]:
         if isinstance(values, list) and values and all(isinstance(v, str) for v in values):
             texts.append("\n".join([stem, *values]))
     return texts
-
-
-def text_lines(text: str) -> list[str]:
-    """Normalized non-empty lines, each without a leading option label."""
-    return [line for raw in text.splitlines() if (line := normalize(_OPTION_LABEL.sub("", raw)))]
 
 
 def exact_keys(lines: list[str], min_words: int) -> list[Hashable]:
@@ -250,7 +204,7 @@ def near_duplicates(records: Sequence[PoolRecord], config: DecontaminationConfig
 def contamination(
     records: Sequence[PoolRecord],
     eval_texts: Iterable[EvalText],
-    config: DecontaminationConfig = DecontaminationConfig(),
+    config: DecontaminationConfig = DEFAULT_CONFIG,
 ) -> list[Removal]:
     """Records that match an evaluation text exactly or by n-gram overlap (in pool order)."""
     texts = [t for t in eval_texts if t.text.strip()]
@@ -269,17 +223,29 @@ def contamination(
 def decontaminate(
     records: Sequence[PoolRecord],
     eval_texts: Iterable[EvalText],
-    config: DecontaminationConfig = DecontaminationConfig(),
+    config: DecontaminationConfig = DEFAULT_CONFIG,
+    judge: PairJudge | None = None,
 ) -> tuple[list[PoolRecord], dict[str, Any]]:
-    """Filter the pool; return the kept records and a JSON-ready report with counts."""
+    """Filter the pool; return the kept records and a JSON-ready report.
+
+    Stages in order: exact match and n-gram overlap (`contamination`), the semantic
+    stage on what they leave (`selection.semantic`; `judge` confirms its matches when
+    `config.semantic.judge_model` is set), then near-duplicates inside the pool.
+    """
     texts = [t for t in eval_texts if t.text.strip()]
     removals = contamination(records, texts, config)
-    contaminated = {r.id for r in removals}
-    survivors = [r for r in records if r.id not in contaminated]
+    removed = {r.id for r in removals}
+    semantic: dict[str, Any] | None = None
+    if config.semantic.enabled and texts:
+        remaining = [r for r in records if r.id not in removed]
+        found, semantic = semantic_contamination(remaining, texts, config.semantic, judge)
+        removals += found
+        removed |= {r.id for r in found}
+    survivors = [r for r in records if r.id not in removed]
     duplicates = near_duplicates(survivors, config)
     dropped = {r.id for r in duplicates}
     kept = [r for r in survivors if r.id not in dropped]
-    return kept, _report(records, texts, kept, [*removals, *duplicates], config)
+    return kept, report(records, texts, kept, [*removals, *duplicates], config, semantic)
 
 
 def _contamination(
@@ -303,36 +269,3 @@ def _contamination(
     if best is not None and best[1] >= config.ngram_threshold:
         return Removal(record.id, "ngram", texts[best[0]].source, texts[best[0]].id, best[1])
     return None
-
-
-def _report(
-    records: Sequence[PoolRecord],
-    texts: Sequence[EvalText],
-    kept: Sequence[PoolRecord],
-    removals: Sequence[Removal],
-    config: DecontaminationConfig,
-) -> dict[str, Any]:
-    by_reason: dict[str, Counter[str]] = {
-        r: Counter() for r in ("exact", "ngram", "near-duplicate")
-    }
-    for removal in removals:
-        by_reason[removal.reason][removal.match_source] += 1
-    return {
-        "config": config.model_dump(mode="json"),
-        "pool_records": len(records),
-        "eval_texts": len(texts),
-        "eval_sources": dict(sorted(Counter(t.source for t in texts).items())),
-        "exact_match": {
-            "removed": sum(by_reason["exact"].values()),
-            "by_source": dict(by_reason["exact"]),
-        },
-        "ngram_overlap": {
-            "removed": sum(by_reason["ngram"].values()),
-            "by_source": dict(by_reason["ngram"]),
-        },
-        "near_duplicates": {"removed": sum(by_reason["near-duplicate"].values())},
-        "kept": len(kept),
-        "removed": [asdict(r) for r in removals[:MAX_LISTED]],
-        "removed_listed": min(len(removals), MAX_LISTED),
-        "removed_total": len(removals),
-    }

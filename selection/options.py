@@ -24,6 +24,7 @@ STRATEGIES = (
     "length",
     "loss",
     "ifd",
+    "similarity",
     "q1",
     "q2",
     "q3",

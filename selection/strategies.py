@@ -18,8 +18,11 @@ decimal arithmetic and at least one record: k = max(1, floor(r * n + 1/2)). So 1
 Baselines: `random` (seeded, independent of the input order), `full` (everything),
 `difficulty` / `influence` (one axis, descending, the other as tie-break), `length`
 (longest reasoning in tokens, then longest completion), `loss` (highest response loss),
-`ifd` (Cherry LLM: drop IFD >= 1, then highest IFD; may return fewer than k), and
-`q1`..`q4` (one quadrant alone, ordered as in DIQ; may return fewer than k).
+`ifd` (Cherry LLM: drop IFD >= 1, then highest IFD; may return fewer than k),
+`similarity` (the paper's Similarity baseline: highest `similarity` column, the mean
+cosine similarity of the question to the validation questions from
+`selection.similarity.similarity_scores`), and `q1`..`q4` (one quadrant alone, ordered as
+in DIQ; may return fewer than k).
 """
 
 from __future__ import annotations
@@ -172,6 +175,13 @@ def select(
         order = _ordered(frame, [("reasoning_tokens", False), ("completion_tokens", False)])
     elif strategy == "loss":
         order = _ordered(frame, [("loss", False)])
+    elif strategy == "similarity":
+        if "similarity" not in frame:
+            raise ConfigError(
+                "the similarity strategy needs a `similarity` score per record "
+                "(selection.similarity.similarity_scores against the validation items)"
+            )
+        order = _ordered(frame, [("similarity", False)])
     else:  # ifd
         eligible = frame[frame["ifd"] < 1]
         dropped = len(frame) - len(eligible)

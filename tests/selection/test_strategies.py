@@ -38,6 +38,7 @@ def score_tables(draw: st.DrawFn) -> pd.DataFrame:
             "influence": draw(st.lists(values, min_size=n, max_size=n)),
             "difficulty": draw(st.lists(values, min_size=n, max_size=n)),
             "loss": draw(st.lists(values, min_size=n, max_size=n)),
+            "similarity": draw(st.lists(values, min_size=n, max_size=n)),
             "ifd": draw(
                 st.lists(st.sampled_from([0.5, 0.9, 0.99, 1.0, 1.2]), min_size=n, max_size=n)
             ),
@@ -99,6 +100,7 @@ def test_determinism_and_input_order_independence(table: pd.DataFrame, k: int, s
         "length",
         "loss",
         "ifd",
+        "similarity",
         "q1",
         "q3",
     ):
@@ -144,6 +146,7 @@ def test_baseline_orders() -> None:
             "influence": [1.0, 4.0, 2.0, 3.0],
             "difficulty": [4.0, 1.0, 3.0, 2.0],
             "loss": [2.0, 1.0, 4.0, 3.0],
+            "similarity": [0.1, 0.3, 0.3, 0.2],
             "ifd": [0.9, 1.1, 0.5, 0.95],
             "reasoning_tokens": [10, 0, 10, 5],
             "completion_tokens": [3, 9, 7, 1],
@@ -152,14 +155,17 @@ def test_baseline_orders() -> None:
     split = thresholds(table)
     order = {
         s: select(table, s, 4, split=split).ids
-        for s in ("difficulty", "influence", "length", "loss", "ifd", "full")
+        for s in ("difficulty", "influence", "length", "loss", "ifd", "similarity", "full")
     }
     assert order["difficulty"] == ["a", "c", "d", "b"]
     assert order["influence"] == ["b", "d", "c", "a"]
     assert order["length"] == ["c", "a", "d", "b"]
     assert order["loss"] == ["c", "d", "a", "b"]
     assert order["ifd"] == ["d", "a", "c"]  # IFD >= 1 dropped, as in Cherry LLM
+    assert order["similarity"] == ["b", "c", "d", "a"]  # ties by id
     assert order["full"] == ["a", "b", "c", "d"]
+    with pytest.raises(ConfigError, match="needs a `similarity` score"):
+        select(table.drop(columns="similarity"), "similarity", 2, split=split)
     assert "IFD >= 1" in select(table, "ifd", 4, split=split).notes[0]
 
 
