@@ -41,8 +41,10 @@ from selection.influence.runner import (
     score_records_spawned,
     scoring_model,
 )
+from selection.methods import selection_methods
 from selection.plot import quadrant_svg
 from selection.prepare import Prepared, checked_labels, prepare_select
+from selection.similarity import similarity_scores
 from selection.strategies import Thresholds, quadrants, select, thresholds
 from selection.subsets import subset_name, write_subset
 
@@ -124,6 +126,7 @@ def execute_select(prepared: Prepared, *, progress: bool = True) -> SelectResult
             for name, m in subsets.items()
         },
         skipped=skipped,
+        methods=selection_methods(prepared, split),
     )
     return SelectResult(layout.root, len(prepared.pool), scores, split, subsets, skipped)
 
@@ -203,6 +206,7 @@ def _difficulty_stage(
             "difficulty": config.difficulty.identity(),
             "labels": fingerprint(prepared.labels_path),
             "influence_threshold": config.influence_threshold,
+            "similarity": config.decontamination.semantic.model_dump(mode="json"),
         }
     )
     if ledger.fresh("scores", inputs, _digests(layout, [layout.scores])):
@@ -222,6 +226,10 @@ def _difficulty_stage(
             scores[column] = predicted[column].to_numpy()
     elif difficulty.scorer == "external" and difficulty.scores is not None:
         scores["difficulty_external"] = read_external(difficulty.scores, ids).to_numpy()
+    # the similarity baseline's score: closeness of each question to the validation items
+    scores["similarity"] = similarity_scores(
+        [pool[i] for i in ids], prepared.validation, config.decontamination.semantic
+    )
     scores["difficulty"] = scores[difficulty.column].astype(float)
     scores["difficulty_scorer"] = (
         f"classifier:{difficulty.axis}" if difficulty.scorer == "classifier" else difficulty.scorer

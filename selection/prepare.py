@@ -32,6 +32,7 @@ from selection.influence.batching import check_fits
 from selection.influence.model import Precision, load_tokenizer
 from selection.influence.runner import scoring_model
 from selection.loaders import load_pool, load_validation
+from selection.semantic import PairJudge
 from selection.subsets import Budget
 
 
@@ -152,13 +153,15 @@ def prepare_select(
     *,
     validation_path: str | None = None,
     labels_path: str | None = None,
+    judge: PairJudge | None = None,
 ) -> Prepared:
     """Load and check every input; raise on anything wrong; write nothing.
 
     `validation_path`: the validation file when the config draws its items from suites
     (the caller draws them first); default `config.validation.path`. `labels_path`: where
     Likert labels are when a rater writes them between `prepare_select` and
-    `execute_select` (not checked here: they do not exist yet).
+    `execute_select` (not checked here: they do not exist yet). `judge`: the model that
+    confirms semantic matches when `decontamination.semantic.judge_model` is set.
     """
     validation_path = validation_path or config.validation.path
     if validation_path is None:
@@ -173,7 +176,9 @@ def prepare_select(
     )[: config.pool.limit]
     texts = [*eval_texts, *load_eval_texts(config.eval_texts)]
     decontamination = config.decontamination
-    pool, report = decontaminate(raw, texts if decontamination.enabled else [], decontamination)
+    pool, report = decontaminate(
+        raw, texts if decontamination.enabled else [], decontamination, judge
+    )
     if not pool:
         raise InputError("no pool records left after decontamination", path=config.pool.path)
     validation = load_validation(validation_path)

@@ -57,6 +57,11 @@ class RunLayout:
         return self.root / "decontamination.json"
 
     @property
+    def decontamination_judge(self) -> Path:
+        """Every question put to a decontamination judge, and its verdict."""
+        return self.root / "decontamination_judge.jsonl"
+
+    @property
     def scores(self) -> Path:
         return self.root / "scores.parquet"
 

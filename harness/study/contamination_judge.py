@@ -5,12 +5,12 @@ like it; with `semantic.judge_model` set, every retrieved pair from the ask thre
 to that model, as the LMSYS llm-decontaminator does: "are these the same question,
 rephrased?". The answer must be `yes` or `no` (case and a final full stop aside);
 anything else is no verdict, and the record stays. Every question and answer is logged,
-one JSON line per pair (`VERDICTS_FILE` beside `decontamination.json`).
+one JSON line per pair (`RunLayout.decontamination_judge`, beside `decontamination.json`).
 
 `selection` may not import Inspect, so the stage asks through the `PairJudge` protocol
 and this module, above it, implements it:
 
-    judge = build_judge(config.decontamination, run_dir)
+    judge = build_judge(config.decontamination, layout.decontamination_judge)
     kept, report = decontaminate(pool, texts, config.decontamination, judge)
 """
 
@@ -35,7 +35,6 @@ from harness.core.io import write_jsonl
 from selection.decontamination_config import DecontaminationConfig
 from selection.semantic import Candidate
 
-VERDICTS_FILE = "decontamination_judge.jsonl"
 # The llm-decontaminator's instruction for knowledge questions, asking for yes or no.
 INSTRUCTION = (
     "I will give you two questions, each enclosed in curly braces. Decide whether they are "
@@ -113,9 +112,9 @@ def _log_row(
     }
 
 
-def build_judge(config: DecontaminationConfig, out_dir: str | Path) -> ContaminationJudge | None:
-    """The judge `semantic.judge_model` names, logging to `out_dir / VERDICTS_FILE` (or None)."""
+def build_judge(config: DecontaminationConfig, log: str | Path) -> ContaminationJudge | None:
+    """The judge `semantic.judge_model` names, logging its verdicts to `log` (or None)."""
     semantic = config.semantic
     if not (config.enabled and semantic.enabled) or semantic.judge_model is None:
         return None
-    return ContaminationJudge(semantic.judge_model, Path(out_dir) / VERDICTS_FILE)
+    return ContaminationJudge(semantic.judge_model, Path(log))

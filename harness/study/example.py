@@ -32,7 +32,7 @@ INHERITED = {
 EXAMPLE_VALUES: dict[tuple[str, ...], Any] = {
     ("select", "validation", "path"): None,
     ("select", "scoring", "model"): None,
-    ("select", "strategies"): ["diq", "random", "full", "difficulty", "influence", "ifd"],
+    ("select", "strategies"): ["diq", "random", "full", "difficulty", "influence", "similarity"],
     ("select", "scoring", "max_length"): 4096,
     ("judge", "tasks"): [
         TaskSpec(task="clinical_reasoning", args={"source": "medqa,medxpertqa", "limit": 100})

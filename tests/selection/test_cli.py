@@ -319,3 +319,19 @@ def test_library_entry_point_and_external_difficulty(
         for line in (inputs["out"] / "subsets" / "difficulty-0.5.jsonl").open()
     ]
     assert chosen == top[:8]
+
+
+def test_similarity_baseline_and_methods(tiny_checkpoint: Path, inputs: dict[str, Path]) -> None:
+    result = _run(tiny_checkpoint, inputs, "--strategies", "diq,similarity", "--ratios", "0.25")
+    assert result.exit_code == 0, result.output
+    run = inputs["out"]
+    scores = pd.read_parquet(run / "scores.parquet").set_index("id")
+    chosen = [json.loads(line)["id"] for line in (run / "subsets" / "similarity-0.25.jsonl").open()]
+    assert chosen == scores["similarity"].sort_values(ascending=False).index[:4].tolist()
+    manifest = json.loads((run / "select_manifest.json").read_text())
+    topics = [entry["topic"] for entry in manifest["methods"]]
+    assert {"decontamination", "validation", "influence", "precision", "difficulty"} <= set(topics)
+    influence = next(e["text"] for e in manifest["methods"] if e["topic"] == "influence")
+    assert "exact dot product" in influence and "4096-dimensional" in influence
+    difficulty = next(e["text"] for e in manifest["methods"] if e["topic"] == "difficulty")
+    assert "IFD" in difficulty and "default" in difficulty

@@ -73,6 +73,7 @@ def select_subsets(
 ) -> SelectResult | None:
     """Check everything, then score the pool and write the subsets (rank 0 gets the result)."""
     from harness.models.gguf import resolve_checkpoint
+    from harness.study.contamination_judge import build_judge
     from selection.pipeline import execute_select
     from selection.prepare import prepare_select
 
@@ -85,8 +86,9 @@ def select_subsets(
     texts = [*eval_texts, *suite_texts(config.decontaminate_suites)]
     rater = config.difficulty.rater
     labels = str(layout.difficulty_labels) if rater.model else None
+    judge = build_judge(config.decontamination, layout.decontamination_judge)
     prepared = prepare_select(
-        config, layout.root, texts, validation_path=validation, labels_path=labels
+        config, layout.root, texts, validation_path=validation, labels_path=labels, judge=judge
     )
     if rater.model:
         from harness.study.difficulty_rater import rate_difficulty

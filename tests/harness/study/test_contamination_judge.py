@@ -10,7 +10,6 @@ import pytest
 from harness.core.records import PoolRecord
 from harness.study.contamination_judge import (
     INSTRUCTION,
-    VERDICTS_FILE,
     ContaminationJudge,
     build_judge,
     parse_verdict,
@@ -20,6 +19,8 @@ from selection.decontaminate import DecontaminationConfig, EvalText, decontamina
 from selection.decontamination_config import SemanticConfig
 from selection.semantic import Candidate
 from tests.helpers import scripted_model
+
+LOG = "decontamination_judge.jsonl"
 
 
 @pytest.mark.parametrize(
@@ -52,7 +53,7 @@ def test_each_pair_is_asked_and_logged(tmp_path: Path) -> None:
             messages[-1].text.split("{\n")[2].split("\n}")[0]
         ]
 
-    log = tmp_path / VERDICTS_FILE
+    log = tmp_path / LOG
     judge = ContaminationJudge(scripted_model(answer), log)
     pairs = [_pair("r1", "a"), _pair("r1", "b", 2), _pair("r2", "c")]
     assert judge(pairs) == [True, False, None]
@@ -81,19 +82,21 @@ def test_decontaminate_with_an_inspect_judge(tmp_path: Path) -> None:
     pool = [PoolRecord("rewrite", question, "", "answer", "medical-o1")]
     evals = [EvalText("medqa", "q1", original)]
     config = DecontaminationConfig(semantic=SemanticConfig(judge_model="mockllm/model"))
-    judge = ContaminationJudge(scripted_model(["yes"]), tmp_path / VERDICTS_FILE)
+    judge = ContaminationJudge(scripted_model(["yes"]), tmp_path / LOG)
     kept, report = decontaminate(pool, evals, config, judge)
     assert kept == [] and report["removed"][0]["reason"] == "judge"
     assert report["semantic"]["judge"]["yes"] == 1
-    (row,) = [json.loads(line) for line in (tmp_path / VERDICTS_FILE).read_text().splitlines()]
+    (row,) = [json.loads(line) for line in (tmp_path / LOG).read_text().splitlines()]
     assert (row["record_id"], row["item_id"], row["verdict"]) == ("rewrite", "q1", "yes")
 
 
 def test_build_judge_follows_the_config(tmp_path: Path) -> None:
     judged = SemanticConfig(judge_model="mockllm/model")
-    assert build_judge(DecontaminationConfig(), tmp_path) is None
+    assert build_judge(DecontaminationConfig(), tmp_path / LOG) is None
     off = SemanticConfig(judge_model="m", enabled=False)
-    assert build_judge(DecontaminationConfig(semantic=off), tmp_path) is None
-    assert build_judge(DecontaminationConfig(semantic=judged, enabled=False), tmp_path) is None
-    judge = build_judge(DecontaminationConfig(semantic=judged), tmp_path)
-    assert judge is not None and judge.log_path == tmp_path / VERDICTS_FILE
+    assert build_judge(DecontaminationConfig(semantic=off), tmp_path / LOG) is None
+    assert (
+        build_judge(DecontaminationConfig(semantic=judged, enabled=False), tmp_path / LOG) is None
+    )
+    judge = build_judge(DecontaminationConfig(semantic=judged), tmp_path / LOG)
+    assert judge is not None and judge.log_path == tmp_path / LOG
