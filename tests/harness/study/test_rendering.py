@@ -43,8 +43,8 @@ def test_scored_rendering_is_trained_rendering(
 
     encode = runner.Scorer.encode
 
-    def spy_encode(self: Any, record: Any, source: str) -> Any:
-        encoded = encode(self, record, source)
+    def spy_encode(self: Any, record: Any, source: str, **options: Any) -> Any:
+        encoded = encode(self, record, source, **options)
         scored[record.id] = list(encoded.input_ids)
         return encoded
 
