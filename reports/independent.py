@@ -34,8 +34,8 @@ def compare_independent(
     On a known scale (binary, bounded scores) the interval combines the two means' own
     intervals by MOVER (`_score_interval`) and the SE is the one it implies (half its
     width over z), so neither is degenerate when nothing varies; otherwise a percentile
-    bootstrap resampling each side (items or clusters) on its own and Welch's SE, or no
-    interval (`no_spread`) when neither side varies. The interval is brought in step with
+    bootstrap resampling each side (items or clusters) on its own and Welch's SE, or
+    neither (`no_spread`) when neither side varies. The interval is brought in step with
     the test (`DifferenceInterval.agree_with`).
     """
     n_a, n_b = len(side_a.values), len(side_b.values)
@@ -77,26 +77,20 @@ def compare_independent(
     score = _score_interval(side_a, side_b, clusters_a, clusters_b, measure)
     if score is not None:
         interval, se = score, score.implied_se()
+    elif no_spread:
+        interval, se = stats.DifferenceInterval.none(row["diff"]), math.nan
     else:
+        low, high = stats.independent_bootstrap_interval(
+            side_a.values,
+            side_b.values,
+            clusters_a=clusters_a,
+            clusters_b=clusters_b,
+            resamples=resamples,
+            seed=seed,
+        )
+        method = "bootstrap, each side on its own" + (" (clusters)" if clustered else "")
+        interval = stats.DifferenceInterval(row["diff"], low, high, method)
         se = stats.independent_se(side_a.values, side_b.values, clusters_a, clusters_b)
-        if no_spread:
-            interval = stats.DifferenceInterval(
-                row["diff"],
-                math.nan,
-                math.nan,
-                "none: neither side's scores vary, on a scale without known bounds",
-            )
-        else:
-            low, high = stats.independent_bootstrap_interval(
-                side_a.values,
-                side_b.values,
-                clusters_a=clusters_a,
-                clusters_b=clusters_b,
-                resamples=resamples,
-                seed=seed,
-            )
-            method = "bootstrap, each side on its own" + (" (clusters)" if clustered else "")
-            interval = stats.DifferenceInterval(row["diff"], low, high, method)
     interval = interval.agree_with(row["p_value"])
     effect = (
         {"cohens_h": stats.cohens_h(mean_a, mean_b)}

@@ -169,9 +169,7 @@ def _families_sentence(analysis: dict[str, Any]) -> str:
 
 def _no_interval(rows: list[dict[str, Any]]) -> str:
     """How many comparisons were left without an interval for lack of spread."""
-    count = sum(
-        1 for row in rows if row.get("no_spread") and row.get("interval", "").startswith("none")
-    )
+    count = sum(1 for row in rows if row.get("interval") == stats.NO_INTERVAL)
     return f"{count} of {len(rows)} comparisons here"
 
 

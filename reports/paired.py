@@ -91,7 +91,7 @@ def _detail(
     one the interval implies, half its width over z, so that with no discordant pairs or
     no spread the MDE is not 0. A graded measure without known bounds gets a bootstrap
     interval and the SE of the differences; when the differences do not vary at all, it
-    has no interval (`no_spread`), rather than a zero-width one.
+    has neither (`no_spread`), rather than a zero-width interval and an MDE of 0.
     """
     difference = pair.a - pair.b
     detail: dict[str, Any] = {
@@ -110,25 +110,17 @@ def _detail(
         clusters=clusters,
     )
     if score is not None:
-        se = score.implied_se()
-        interval = score.agree_with(p_value)
+        interval, se = score, score.implied_se()
     elif detail["no_spread"]:
-        return detail | {
-            "low": math.nan,
-            "high": math.nan,
-            "interval": "none: every paired difference is the same, on a scale without known bounds",
-            "widened": False,
-            "se": math.nan,
-            "mde": math.nan,
-        }
+        interval, se = stats.DifferenceInterval.none(float(difference.mean())), math.nan
     else:
         low, high = stats.paired_bootstrap_interval(
             pair.a, pair.b, clusters=clusters, resamples=resamples, seed=seed
         )
         method = "paired bootstrap" + (" (clusters)" if clusters is not None else "")
         interval = stats.DifferenceInterval(float(difference.mean()), low, high, method)
-        interval = interval.agree_with(p_value)
         se = stats.mean_se(difference, clusters)
+    interval = interval.agree_with(p_value)
     return detail | {
         "low": interval.low,
         "high": interval.high,

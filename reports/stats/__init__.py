@@ -26,6 +26,7 @@ from reports.stats.clusters import (
     mean_se,
 )
 from reports.stats.differences import (
+    NO_INTERVAL,
     DifferenceInterval,
     difference_bounds,
     mover,
@@ -75,6 +76,7 @@ __all__ = [
     "CORRECTION_ABBREVIATIONS",
     "CORRECTION_NAMES",
     "LEVEL",
+    "NO_INTERVAL",
     "POWER",
     "Bounds",
     "Correction",

@@ -11,7 +11,8 @@ known, so that it is never zero-width:
   each end moves toward its bound by Wilson's limit for 0 departures in n. With every
   difference 0 that is +-(hi - lo) z^2 / (n + z^2), which is what Tango's interval gives
   0/1 outcomes without discordant pairs;
-- graded scores without known bounds: no score interval (None); the caller bootstraps.
+- graded scores without known bounds: no score interval (None); the caller bootstraps,
+  or, when nothing varies, reports `DifferenceInterval.none`.
 
 A difference interval is brought in step with its test by `DifferenceInterval.agree_with`
 (`intervals.reach_zero`).
@@ -38,6 +39,9 @@ from reports.stats.clusters import Labels
 from reports.stats.intervals import LEVEL, Bounds, mean_interval, reach_zero, z_quantile
 from reports.stats.paired_binary import tango_paired_interval
 
+# The `interval` of a difference that has none (`DifferenceInterval.none`).
+NO_INTERVAL = "none: no spread, on a scale without known bounds"
+
 
 @dataclass(frozen=True)
 class DifferenceInterval:
@@ -48,6 +52,14 @@ class DifferenceInterval:
     high: float
     method: str
     widened: bool = False  # an end was moved to 0 to agree with the test (`reach_zero`)
+
+    @classmethod
+    def none(cls, estimate: float) -> DifferenceInterval:
+        """No interval: the differences do not vary and the scale has no known bounds.
+
+        A zero-width interval would claim certainty that nothing here supports.
+        """
+        return cls(estimate, math.nan, math.nan, NO_INTERVAL)
 
     def implied_se(self, level: float = LEVEL) -> float:
         """The standard error the interval implies: half its width over z."""

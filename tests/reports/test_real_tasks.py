@@ -182,7 +182,8 @@ def test_models_that_answer_alike_get_non_degenerate_intervals(
     measures = {m["key"]: m for m in data["measures"]}
     assert measures[safety["measure"]]["bounds"] is None  # -0.5 for a poor answer
     assert safety["no_spread"] and safety["low"] is None and safety["high"] is None  # NaN
-    assert safety["interval"].startswith("none: every paired difference is the same")
+    assert safety["interval"] == "none: no spread, on a scale without known bounds"
+    assert safety["se"] is None and safety["mde"] is None
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "no interval: no spread" in page
     assert "[+0.000, +0.000]" not in page and "[+0.0 pp, +0.0 pp]" not in page
