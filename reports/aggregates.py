@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from reports import stats
 from reports.frames import Frames, Measure
 from reports.pairing import Pairing, derive_seed
@@ -64,23 +62,32 @@ def coverage_fields(name: str, tasks: list[str], frames: Frames) -> dict[str, An
     }
 
 
+Rows = dict[tuple[str, str], dict[str, Any]]
+
+
 def aggregates(
     frames: Frames,
     pairing: Pairing,
     reference: str,
-    se_of: dict[tuple[str, str], float],
+    summary_of: Rows,
+    comparison_of: Rows,
     *,
     seed: int,
     resamples: int,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """AvgS / AvgC / AvgA per model, and their paired differences with the reference.
 
-    Means are macro-averages over the member benchmarks every model has; CIs come from
-    a stratified (cluster) bootstrap, p-values from a stratified paired permutation, and
-    the interval is brought in step with the test (`stats.reach_zero`). The MDE uses the
-    SE of the macro-averaged paired difference (`stats.macro_se` of each benchmark's
-    comparison SE, `se_of[(measure key, model)]`), as a single benchmark's row does; the
-    effect size is Cohen's h of the two models' macro-averaged accuracies.
+    Means are macro-averages over the member benchmarks every model has. Their intervals
+    combine the members' own intervals by MOVER (`stats.mover`, Zou & Donner 2008;
+    Newcombe 2011): a model's, from its summary rows (`summary_of[(measure key, model)]`);
+    a difference's, from the members' score intervals (Tango's). So an average of one
+    member has that member's interval, and an average is never zero-width when its
+    members' intervals are not. The test is a stratified paired permutation test (for one
+    member, that member's own test, `comparison_of[(measure key, model)]`), and the
+    interval is brought in step with it (`DifferenceInterval.agree_with`). The MDE uses
+    the SE of the macro-averaged difference (`stats.macro_se` of the members' comparison
+    SEs), as a single benchmark's row does; the effect size is Cohen's h of the two
+    models' macro-averaged accuracies.
     """
     from tasks.suites import AGGREGATES
 
@@ -92,31 +99,46 @@ def aggregates(
         tasks = [m.task for m in chosen]
         base = {"name": name, "benchmarks": tasks, "missing": missing}
         base |= coverage_fields(name, tasks, frames)
+        weights = [1 / len(chosen)] * len(chosen)
         means: dict[str, float] = {}
         for model in pairing.models:
-            strata = []
-            for measure in chosen:
-                wide = pairing.wide[measure]
-                values = wide[model].dropna()
-                strata.append(
-                    stats.cluster_totals(
-                        values.to_numpy(), wide.loc[values.index, "__cluster"].to_numpy()
-                    )
-                )
-            model_seed = derive_seed(seed, name, model)
-            mean = means[model] = float(np.mean([s.sum() / c.sum() for s, c in strata]))
-            draws = stats.bootstrap_macro_means(strata, resamples, model_seed)
-            low, high = stats.percentile_interval(draws)
+            summaries = [summary_of[(m.key, model)] for m in chosen]
+            parts = [(row["mean"], row["low"], row["high"]) for row in summaries]
+            mean, low, high = stats.mover(parts, weights)
+            means[model] = mean
             rows.append(
-                base | {"model": model, "mean": mean, "low": low, "high": high, "seed": model_seed}
+                base
+                | {
+                    "model": model,
+                    "mean": mean,
+                    "low": low,
+                    "high": high,
+                    "interval": mover_name([row["method"] for row in summaries]),
+                }
             )
             if model != reference:
                 comparisons.append(
                     base
-                    | _difference(chosen, pairing, model, reference, se_of, model_seed, resamples)
+                    | _difference(
+                        chosen,
+                        pairing,
+                        model,
+                        reference,
+                        comparison_of,
+                        derive_seed(seed, name, model),
+                        resamples,
+                    )
                     | {"cohens_h": stats.cohens_h(means[model], means[reference])}
                 )
     return rows, comparisons
+
+
+def mover_name(methods: list[str]) -> str:
+    """How an average's interval was made from its members' intervals (`methods`)."""
+    kinds = ", ".join(sorted(set(methods)))
+    if len(methods) == 1:
+        return f"the member's interval ({kinds})"
+    return f"MOVER of the {len(methods)} members' intervals ({kinds})"
 
 
 def _difference(
@@ -124,34 +146,46 @@ def _difference(
     pairing: Pairing,
     model: str,
     reference: str,
-    se_of: dict[tuple[str, str], float],
+    comparison_of: Rows,
     seed: int,
     resamples: int,
 ) -> dict[str, Any]:
     """The macro-averaged paired difference of `model` and `reference`: CI, test, SE, MDE."""
-    strata, ses, n = [], [], 0
+    strata, parts, methods, ses, n = [], [], [], [], 0
     for measure in chosen:
         pair = pairing.paired(measure, model, reference)
         assert pair is not None  # every model has every chosen measure
+        clusters = pair.clusters if pair.clustered else None
         strata.append(stats.cluster_totals(pair.a - pair.b, pair.clusters))
-        ses.append(se_of.get((measure.key, model), stats.mean_se(pair.a - pair.b, pair.clusters)))
+        member = stats.paired_difference_interval(pair.a, pair.b, binary=True, clusters=clusters)
+        assert member is not None  # a binary difference always has Tango's interval
+        parts.append((member.estimate, member.low, member.high))
+        methods.append(member.method)
+        ses.append(comparison_of[(measure.key, model)]["se"])
         n += len(pair.a)
-    p_value = stats.sign_flip_pvalue(strata, resamples, seed)
-    draws = stats.bootstrap_macro_means(strata, resamples, seed)
-    low, high, widened = stats.reach_zero(*stats.percentile_interval(draws), p_value)
+    if len(chosen) == 1:  # the average of one set is that set: its own test
+        own = comparison_of[(chosen[0].key, model)]
+        test, p_value = own["test"], own["p_value"]
+    else:
+        test, p_value = (
+            "stratified paired permutation",
+            stats.sign_flip_pvalue(strata, resamples, seed),
+        )
+    diff, low, high = stats.mover(parts, [1 / len(chosen)] * len(chosen))
+    interval = stats.DifferenceInterval(diff, low, high, mover_name(methods)).agree_with(p_value)
     se = stats.macro_se(ses)
     return {
         "model": model,
         "reference": reference,
         "n": n,
-        "diff": float(np.mean([s.sum() / c.sum() for s, c in strata])),
-        "low": low,
-        "high": high,
-        "interval": "stratified bootstrap",
-        "widened": widened,
+        "diff": diff,
+        "low": interval.low,
+        "high": interval.high,
+        "interval": interval.method,
+        "widened": interval.widened,
         "se": se,
         "mde": stats.minimum_detectable_effect(se),
-        "test": "stratified paired permutation",
+        "test": test,
         "p_value": p_value,
         "seed": seed,
     }

@@ -92,12 +92,13 @@ class Analysis:
     def run(self) -> dict[str, Any]:
         """The full analysis as a JSON-ready dict."""
         comparisons = self.comparisons()
-        se_of = {(row["measure"], row["model"]): row.get("se", math.nan) for row in comparisons}
+        summary = self.summary()
         aggregate_rows, aggregate_comparisons = aggregates(
             self.frames,
             self.pairing,
             self.reference,
-            se_of,
+            {(row["measure"], row["model"]): row for row in summary},
+            {(row["measure"], row["model"]): row for row in comparisons},
             seed=self.config.seed,
             resamples=self.config.resamples,
         )
@@ -135,7 +136,7 @@ class Analysis:
             },
             "models": self.models,
             "measures": [self.measure_info(m) for m in self.frames.measures],
-            "summary": self.summary(),
+            "summary": summary,
             "comparisons": comparisons,
             "matrix": matrix,
             "aggregates": aggregate_rows,

@@ -63,8 +63,7 @@ def findings(
         lines.append(
             f"{row['model']} − {row['reference']} on {labels.get(row['measure'], row['measure'])}"
             f"{design}: "
-            f"{_format(row['diff'], row['kind'])} [{_format(row['low'], row['kind'])}, "
-            f"{_format(row['high'], row['kind'])}], {tail(row)}"
+            f"{_format(row['diff'], row['kind'])} {_interval(row)}, {tail(row)}"
         )
     rest = len(comparisons) - len(significant)
     if rest:
@@ -118,6 +117,13 @@ def empty_reason(
         f"No key findings: the models share tasks with the reference {reference} but no "
         "scored items (no sample id has a value for both), so nothing could be compared."
     )
+
+
+def _interval(row: dict[str, Any]) -> str:
+    """`[low, high]`, or why there is none (every paired difference the same, no known scale)."""
+    if row.get("no_spread") and not math.isfinite(row["low"]):
+        return "(no interval: every paired difference is the same)"
+    return f"[{_format(row['low'], row['kind'])}, {_format(row['high'], row['kind'])}]"
 
 
 def _format(value: float, kind: str) -> str:

@@ -43,16 +43,21 @@ def statistical_methods(
             "rescaled to [0, 1], at the effective sample size that gives it the t interval's "
             "width, so both ends stay inside the scale"
             + _listing([m["label"] for m in measures if m["kind"] == "graded" and m["bounds"]])
-            + "; unbounded scores a t interval.",
+            + "; where the values do not vary, each end moves toward its bound by Wilson's limit "
+            "for 0 departures in n, z^2 / (n + z^2) of the distance. Unbounded scores: a t "
+            "interval.",
         ),
         (
             "Paired differences",
             "Binary outcomes: exact McNemar test (a cluster permutation test when items share a "
             "case) and Tango's (1998) score interval for the difference of proportions, with "
             "counts scaled by the design effect when clustered. Graded scores: paired "
-            "permutation test (sign flips of per-item differences) and a paired percentile "
-            "bootstrap interval. Effect sizes: Cohen's h, the discordant odds ratio with its "
-            "exact interval, d_z.",
+            "permutation test (sign flips of per-item differences); on a known scale [lo, hi], "
+            "the bounded Wilson interval of the mean difference on [-(hi - lo), hi - lo] (with "
+            "no spread, +-(hi - lo) z^2 / (n + z^2), what Tango's interval gives 0 discordant "
+            "pairs), otherwise a paired percentile bootstrap interval, or none when every "
+            f"paired difference is the same ({_no_interval(analysis['comparisons'])}). Effect "
+            "sizes: Cohen's h, the discordant odds ratio with its exact interval, d_z.",
         ),
         (
             "Intervals and tests",
@@ -65,9 +70,10 @@ def statistical_methods(
         (
             "Minimum detectable effect",
             "(z_0.975 + z_0.80) x the SE of the difference: the smallest true difference found "
-            "with 80% power; for binary differences the SE that Tango's interval implies, so it "
-            "stays positive with no discordant pairs. A non-significant result smaller than its "
-            "MDE is not evidence of no difference.",
+            "with 80% power; where the difference has a score interval (binary, or on a known "
+            "scale) the SE that interval implies, so it stays positive with no discordant pairs "
+            "or no spread. A non-significant result smaller than its MDE is not evidence of no "
+            "difference.",
         ),
     ]
     if any(m["design"] == "independent" for m in measures):
@@ -75,9 +81,11 @@ def statistical_methods(
             (
                 "Independent samples",
                 "Tasks whose logs each hold their own items are compared as two samples: the "
-                "difference of means, a bootstrap interval resampling each side on its own, a "
-                "two-sample permutation test, Cohen's d (h for binary outcomes), and the MDE "
-                "from the Welch standard error.",
+                "difference of means; on a known scale, the two means' intervals combined by "
+                "MOVER (Newcombe's 1998 hybrid score interval for two proportions) and the SE it "
+                "implies, otherwise a bootstrap interval resampling each side on its own and "
+                "the Welch standard error; a two-sample permutation test; Cohen's d (h for "
+                "binary outcomes).",
             )
         )
     if analysis["aggregate_comparisons"] or analysis["aggregates"]:
@@ -86,8 +94,12 @@ def statistical_methods(
             (
                 "Averages",
                 "AvgS, AvgC and AvgA are unweighted means over the member benchmarks every "
-                "model was evaluated on, with a stratified bootstrap interval and a stratified "
-                "paired permutation test. Here: " + "; ".join(notes) + ".",
+                "model was evaluated on. Their intervals combine the members' own intervals by "
+                "MOVER (Zou & Donner 2008; Newcombe 2011): a model's from its members' mean "
+                "intervals, a difference's from their Tango intervals, so an average of one set "
+                "is that set's interval and an average is never zero-width. Differences are "
+                "tested with a stratified paired permutation test (one set: its own test). "
+                "Here: " + "; ".join(notes) + ".",
             )
         )
     partial = [m for m in measures if not m["complete"]]
@@ -115,8 +127,9 @@ def statistical_methods(
                 "Agreement: Krippendorff's alpha (ordinal) with a bootstrap interval, Gwet's AC2, "
                 "quadratic-weighted kappa, ICCs on the fully crossed answers. Models against the "
                 "reference: within-rater differences paired by prompt, a sign-flip permutation "
-                "test swapping the two answers to a prompt for every rater at once, a bootstrap "
-                "interval over prompts and a Wilcoxon signed-rank test of per-prompt mean "
+                "test swapping the two answers to a prompt for every rater at once, the bounded "
+                "Wilson interval of the mean difference clustered by prompt, and a Wilcoxon "
+                "signed-rank test of per-prompt mean "
                 f"differences; {stats.CORRECTION_NAMES[agreement['family']['correction']]} over "
                 f"the {agreement['family']['tests']} tests of this family.",
             )
@@ -152,6 +165,12 @@ def _families_sentence(analysis: dict[str, Any]) -> str:
         for f in analysis["families"]
     )
     return f"{lead} Families: {sizes}."
+
+
+def _no_interval(rows: list[dict[str, Any]]) -> str:
+    """How many comparisons were left without an interval for lack of spread."""
+    count = sum(1 for row in rows if row.get("interval") == stats.NO_INTERVAL)
+    return f"{count} of {len(rows)} comparisons here"
 
 
 def _listing(labels: list[str]) -> str:

@@ -1,12 +1,15 @@
 """A paired comparison: two models on the items both answered, one JSON-ready row.
 
 Binary outcomes are tested with the exact McNemar test (a cluster permutation test when
-items share a case) and get Tango's score interval for the difference, which is never
-degenerate and never excludes 0 while the test does not reject
-(`reports.stats.paired_binary`). Graded scores get a paired permutation test and a
-paired percentile bootstrap interval, resampling items or whole clusters, brought in step
-with the test the same way (`reports.stats.reach_zero`). Intervals are per-comparison
-95% intervals: they are not adjusted for multiplicity; the adjusted p-values are.
+items share a case) and get Tango's score interval for the difference; graded scores on a
+known scale (0-1 judge scores, 1-5 ratings) get a paired permutation test and the
+bounded Wilson interval of the mean difference (`reports.stats.differences`). Both are
+never degenerate, and are brought in step with the test (`DifferenceInterval.agree_with`):
+they never exclude 0 while the test does not reject. Graded scores without known bounds
+get a paired percentile bootstrap interval (items or whole clusters resampled), or, when
+every paired difference is the same, no interval and the flag `no_spread`. Intervals are
+per-comparison 95% intervals: they are not adjusted for multiplicity; the adjusted
+p-values are.
 """
 
 from __future__ import annotations
@@ -84,32 +87,45 @@ def _detail(
 ) -> dict[str, Any]:
     """Interval, standard error, MDE and effect sizes of one paired comparison.
 
-    The SE of a binary difference is the one Tango's interval implies (half its width
-    over z), so that with no discordant pairs the MDE is not 0.
+    A score-type interval (binary, or graded on a known scale) gives the row its SE: the
+    one the interval implies, half its width over z, so that with no discordant pairs or
+    no spread the MDE is not 0. A graded measure without known bounds gets a bootstrap
+    interval and the SE of the differences; when the differences do not vary at all, it
+    has neither (`no_spread`), rather than a zero-width interval and an MDE of 0.
     """
     difference = pair.a - pair.b
-    detail: dict[str, Any] = {"correlation": _correlation(pair.a, pair.b)}
+    detail: dict[str, Any] = {
+        "correlation": _correlation(pair.a, pair.b),
+        "no_spread": bool(np.ptp(difference) == 0),
+    }
     if measure.kind == "binary":
-        interval = stats.paired_difference_interval(
-            pair.a, pair.b, p_value=p_value, clusters=clusters
-        )
-        low, high, widened = interval.low, interval.high, interval.widened
-        se = interval.implied_se()
-        method = interval.method
         detail["cohens_h"] = stats.cohens_h(float(pair.a.mean()), float(pair.b.mean()))
+    else:
+        detail["cohens_dz"] = stats.paired_d(difference)
+    score = stats.paired_difference_interval(
+        pair.a,
+        pair.b,
+        binary=measure.kind == "binary",
+        bounds=measure.bounds,
+        clusters=clusters,
+    )
+    if score is not None:
+        interval, se = score, score.implied_se()
+    elif detail["no_spread"]:
+        interval, se = stats.DifferenceInterval.none(float(difference.mean())), math.nan
     else:
         low, high = stats.paired_bootstrap_interval(
             pair.a, pair.b, clusters=clusters, resamples=resamples, seed=seed
         )
-        low, high, widened = stats.reach_zero(low, high, p_value)
-        se = stats.mean_se(difference, clusters)
         method = "paired bootstrap" + (" (clusters)" if clusters is not None else "")
-        detail["cohens_dz"] = stats.paired_d(difference)
+        interval = stats.DifferenceInterval(float(difference.mean()), low, high, method)
+        se = stats.mean_se(difference, clusters)
+    interval = interval.agree_with(p_value)
     return detail | {
-        "low": low,
-        "high": high,
-        "interval": method,
-        "widened": widened,
+        "low": interval.low,
+        "high": interval.high,
+        "interval": interval.method,
+        "widened": interval.widened,
         "se": se,
         "mde": stats.minimum_detectable_effect(se),
     }

@@ -8,8 +8,10 @@ The paired test pairs by item and holds the rater fixed: for every rater and pro
 that rater rated both models' answers, the difference of the two ratings (so a lenient
 rater's leniency cancels). The statistic is the mean of these within-rater differences;
 its null distribution swaps the two models' answers to a prompt for every rater at once
-(a sign-flip permutation test with the prompt as the unit), and its interval is a
-bootstrap over prompts. A Wilcoxon signed-rank test (Pratt's treatment of zeros) on the
+(a sign-flip permutation test with the prompt as the unit), and its interval is the
+bounded Wilson interval of a mean difference of 1-5 ratings, clustered by prompt
+(`reports.stats.differences`; never zero-width, even when every rater gave both answers
+the same rating). A Wilcoxon signed-rank test (Pratt's treatment of zeros) on the
 per-prompt mean differences is reported beside it as a check. The tests form a family
 of their own ("physician ratings"), corrected with the report's correction.
 """
@@ -69,14 +71,18 @@ def compare_ratings(pairs: pd.DataFrame, *, seed: int, resamples: int) -> dict[s
     b = pairs["reference"].to_numpy(dtype=float)
     items = pairs["item"].to_numpy()
     p_value = stats.paired_permutation_pvalue(a, b, clusters=items, resamples=resamples, seed=seed)
-    draws = stats.bootstrap_macro_means([stats.cluster_totals(a - b, items)], resamples, seed)
-    low, high, widened = stats.reach_zero(*stats.percentile_interval(draws), p_value)
+    interval = stats.paired_difference_interval(
+        a, b, binary=False, bounds=RATING_SCALE, clusters=items
+    )
+    assert interval is not None  # ratings have known bounds
+    interval = interval.agree_with(p_value)
     per_item = pairs.assign(d=a - b).groupby("item")["d"].mean().to_numpy()
     return row | {
         "diff": float((a - b).mean()),
-        "low": low,
-        "high": high,
-        "widened": widened,
+        "low": interval.low,
+        "high": interval.high,
+        "interval": interval.method,
+        "widened": interval.widened,
         "test": "paired permutation by prompt, within rater",
         "p_value": p_value,
         "wilcoxon": wilcoxon_by_item(per_item),

@@ -9,6 +9,8 @@ for tasks whose logs each hold their own items, on two *independent* samples.
 - `intervals`: one model's mean (Wilson, bounded Wilson, t) and `reach_zero`, which keeps
   a difference interval in step with its test;
 - `paired_binary`: exact McNemar and Tango's score interval for paired 0/1 outcomes;
+- `differences`: the score-type interval of a paired difference (Tango for 0/1 outcomes,
+  bounded Wilson for bounded scores) and MOVER, which combines independent intervals;
 - `resampling`: cluster bootstraps and permutation tests (fast paths with references);
 - `effects`: effect sizes and the minimum detectable effect;
 - `multiplicity`: Holm and Benjamini-Hochberg.
@@ -23,6 +25,13 @@ from reports.stats.clusters import (
     macro_se,
     mean_se,
 )
+from reports.stats.differences import (
+    NO_INTERVAL,
+    DifferenceInterval,
+    difference_bounds,
+    mover,
+    paired_difference_interval,
+)
 from reports.stats.effects import (
     cohens_d,
     cohens_h,
@@ -35,6 +44,7 @@ from reports.stats.intervals import (
     POWER,
     Bounds,
     Interval,
+    bounded_interval,
     effective_sample_size,
     mean_interval,
     reach_zero,
@@ -48,10 +58,8 @@ from reports.stats.multiplicity import (
     adjust_pvalues,
 )
 from reports.stats.paired_binary import (
-    DifferenceInterval,
     McNemar,
     mcnemar_exact,
-    paired_difference_interval,
     tango_interval,
 )
 from reports.stats.resampling import (
@@ -68,6 +76,7 @@ __all__ = [
     "CORRECTION_ABBREVIATIONS",
     "CORRECTION_NAMES",
     "LEVEL",
+    "NO_INTERVAL",
     "POWER",
     "Bounds",
     "Correction",
@@ -76,10 +85,12 @@ __all__ = [
     "McNemar",
     "adjust_pvalues",
     "bootstrap_macro_means",
+    "bounded_interval",
     "cluster_totals",
     "clustered_se",
     "cohens_d",
     "cohens_h",
+    "difference_bounds",
     "effective_sample_size",
     "independent_bootstrap_interval",
     "independent_se",
@@ -88,6 +99,7 @@ __all__ = [
     "mean_interval",
     "mean_se",
     "minimum_detectable_effect",
+    "mover",
     "paired_bootstrap_interval",
     "paired_d",
     "paired_difference_interval",

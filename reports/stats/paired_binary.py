@@ -30,7 +30,7 @@ import numpy as np
 from scipy import stats as sps
 
 from reports.stats.clusters import Labels, clustered_se, factorize
-from reports.stats.intervals import LEVEL, reach_zero, t_ratio_squared, z_quantile
+from reports.stats.intervals import LEVEL, t_ratio_squared, z_quantile
 
 # Bisection steps for an interval end: 2^-80 of the [-1, 1] range, far below rounding.
 BISECTION_STEPS = 80
@@ -46,20 +46,6 @@ class McNemar:
     odds_ratio: float  # n10 / n01, the conditional (discordant) odds ratio
     odds_ratio_low: float
     odds_ratio_high: float
-
-
-@dataclass(frozen=True)
-class DifferenceInterval:
-    """An interval for a paired difference of proportions, and how it was made."""
-
-    low: float
-    high: float
-    method: str
-    widened: bool  # an end was moved to 0 to agree with the test (`reach_zero`)
-
-    def implied_se(self, level: float = LEVEL) -> float:
-        """The standard error the interval implies: half its width over z."""
-        return (self.high - self.low) / (2 * z_quantile(level))
 
 
 def discordant_counts(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
@@ -151,35 +137,24 @@ def _solve(function: Callable[[float], float], left: float, right: float) -> flo
     return (left + right) / 2
 
 
-def paired_difference_interval(
-    a: np.ndarray,
-    b: np.ndarray,
-    *,
-    p_value: float,
-    clusters: Labels | None = None,
-    level: float = LEVEL,
-) -> DifferenceInterval:
-    """Tango's interval for mean(a) - mean(b) of paired 0/1 outcomes, in step with `p_value`.
+def tango_paired_interval(
+    a: np.ndarray, b: np.ndarray, clusters: Labels | None = None, level: float = LEVEL
+) -> tuple[float, float, str]:
+    """Tango's interval for mean(a) - mean(b) of paired 0/1 outcomes, and its name.
 
     With clusters, n10, n01 and n are divided by the design effect of the paired
     differences (clustered over independent variance, at least 1) and scaled by
-    (t_{n-1} / t_{C-1})^2. `p_value` is the test the report shows (exact McNemar, or the
-    cluster permutation test); an interval that excludes 0 while it does not reject is
-    widened to 0 (`reach_zero`).
+    (t_{n-1} / t_{C-1})^2.
     """
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     n10, n01 = discordant_counts(a, b)
     n = len(a)
-    scale = 1.0
-    method = "Tango score"
-    if clusters is not None and (count := factorize(clusters)[1]) < n:
-        difference = a - b
-        simple = float(difference.var(ddof=1)) / n if n > 1 else 0.0
-        clustered = clustered_se(difference, clusters) ** 2
-        design_effect = max(1.0, clustered / simple) if simple > 0 and clustered > 0 else 1.0
-        scale = t_ratio_squared(count - 1, n - 1, level) / design_effect if count > 1 else 1.0
-        method = "Tango score (clusters)"
-    low, high = tango_interval(n10 * scale, n01 * scale, n * scale, level)
-    low, high, widened = reach_zero(low, high, p_value, level)
-    return DifferenceInterval(low, high, method, widened)
+    if clusters is None or (count := factorize(clusters)[1]) >= n:
+        return (*tango_interval(n10, n01, n, level), "Tango score")
+    difference = a - b
+    simple = float(difference.var(ddof=1)) / n if n > 1 else 0.0
+    clustered = clustered_se(difference, clusters) ** 2
+    design_effect = max(1.0, clustered / simple) if simple > 0 and clustered > 0 else 1.0
+    scale = t_ratio_squared(count - 1, n - 1, level) / design_effect if count > 1 else 1.0
+    return (*tango_interval(n10 * scale, n01 * scale, n * scale, level), "Tango score (clusters)")

@@ -56,7 +56,7 @@ def forest_panels(view: ViewData) -> list[dict[str, Any]]:
                 low=row.get("low", math.nan),
                 high=row.get("high", math.nan),
                 colour=view.colours[row["model"]],
-                note=f"{fmt_diff(row['diff'], kind)} [{fmt_diff(row.get('low'), kind)}, {fmt_diff(row.get('high'), kind)}]  {fmt_p_eq(row.get('p_adjusted'))}{stars(row.get('p_adjusted'))}",
+                note=f"{fmt_diff(row['diff'], kind)} {interval_text(row, kind)}  {fmt_p_eq(row.get('p_adjusted'))}{stars(row.get('p_adjusted'))}",
                 band=row.get("mde", math.nan),
                 filled=bool(row.get("significant")),
             )
@@ -83,6 +83,13 @@ def forest_panels(view: ViewData) -> list[dict[str, Any]]:
             }
         )
     return result
+
+
+def interval_text(row: dict[str, Any], kind: str) -> str:
+    """A difference's interval, or why it has none (every difference the same, no known scale)."""
+    if not finite(row.get("low")) and row.get("no_spread"):
+        return "no interval: no spread"
+    return f"[{fmt_diff(row.get('low'), kind)}, {fmt_diff(row.get('high'), kind)}]"
 
 
 def interval_note(row: dict[str, Any]) -> str:
@@ -139,7 +146,7 @@ def comparison_rows(view: ViewData) -> list[dict[str, Any]]:
                 "design": row["design"],
                 "n": n,
                 "diff": fmt_diff(row.get("diff"), kind),
-                "ci": f"[{fmt_diff(row.get('low'), kind)}, {fmt_diff(row.get('high'), kind)}]",
+                "ci": interval_text(row, kind),
                 "ci_method": interval_note(row),
                 "test": row.get("test", ""),
                 "p": fmt_p(row.get("p_value")),

@@ -92,7 +92,7 @@ def summary_tables(view: ViewData) -> list[dict[str, Any]]:
                         row.get("low") if row else None,
                         row.get("high") if row else None,
                         "binary",
-                        f"{name}: stratified bootstrap CI" if row else "",
+                        f"{name}: {row['interval']}" if row else "",
                         False,
                     )
                 )

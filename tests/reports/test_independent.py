@@ -146,14 +146,22 @@ def test_independent_comparisons_are_differences_of_means(
         assert [diq[i] for i in shared] == [random[i] for i in shared]
         assert row["low"] <= row["diff"] <= row["high"]
         assert row["cohens_d"] == pytest.approx(stats.cohens_d(a, b))
-        assert row["se"] == pytest.approx(stats.independent_se(a, b))
-        assert row["mde"] == pytest.approx(stats.minimum_detectable_effect(row["se"]))
         seed = derive_seed(11, key, "diq-0.1", "random-0.1")
         assert row["seed"] == seed
         assert row["p_value"] == stats.two_sample_permutation_pvalue(a, b, resamples=999, seed=seed)
-        interval = stats.independent_bootstrap_interval(a, b, resamples=999, seed=seed)
-        assert (row["low"], row["high"], row["widened"]) == stats.reach_zero(
-            *interval, row["p_value"]
+        bounds = {m["key"]: m["bounds"] for m in data["measures"]}[key]
+        if bounds is None:  # overall: negative criteria, no known scale
+            interval = stats.independent_bootstrap_interval(a, b, resamples=999, seed=seed)
+            assert row["se"] == pytest.approx(stats.independent_se(a, b))
+        else:  # MOVER of the two means' bounded Wilson intervals
+            sides = [stats.mean_interval(v, binary=False, bounds=tuple(bounds)) for v in (a, b)]
+            _, *interval = stats.mover([(s.mean, s.low, s.high) for s in sides], [1, -1])
+            assert row["interval"].startswith("MOVER") and row["se"] == pytest.approx(
+                (interval[1] - interval[0]) / (2 * stats.z_quantile())
+            )
+        assert row["mde"] == pytest.approx(stats.minimum_detectable_effect(row["se"]))
+        assert (row["low"], row["high"], row["widened"]) == pytest.approx(
+            stats.reach_zero(*interval, row["p_value"])
         )
     overall = rows[("data_quality/rubric_judge/overall", "diq-0.1")]
     assert overall["significant"]

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from reports import stats
 from reports.raters import compare_ratings, rating_comparisons, rating_pairs
 
 
@@ -89,3 +90,9 @@ def test_no_pairs_and_no_differences() -> None:
     [row] = rating_comparisons(same, ["B", "A"], "B", seed=0, resamples=99)
     assert row["diff"] == 0 and row["p_value"] == 1.0
     assert math.isnan(row["wilcoxon"]["p_value"])
+    # every rater rated both answers alike: not [0, 0] but Wilson's limit for 0 departures
+    # on the [-4, 4] scale of a difference, over 6 rater pairs in 3 prompts (clustered)
+    n = 6 * (sps.t.ppf(0.975, 5) / sps.t.ppf(0.975, 2)) ** 2
+    reach = 4 * stats.z_quantile() ** 2 / (n + stats.z_quantile() ** 2)
+    assert (row["low"], row["high"]) == pytest.approx((-reach, reach))
+    assert row["interval"] == "bounded Wilson (clusters)" and not row["widened"]

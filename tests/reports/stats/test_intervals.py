@@ -101,6 +101,11 @@ def test_bounded_scores_stay_inside_their_scale() -> None:
     # all at the top of a 1-5 scale: no spread, still an interval below 5
     top = stats.mean_interval(np.full(20, 5.0), binary=False, bounds=(1.0, 5.0))
     assert top.high == 5.0 and 1.0 < top.low < 5.0
+    # as 20 successes of 20 would be, and inside the scale each end moves by z^2 / (n + z^2)
+    assert top.low == pytest.approx(1 + 4 * proportion_confint(20, 20, method="wilson")[0])
+    reach = stats.z_quantile() ** 2 / (20 + stats.z_quantile() ** 2)
+    middle = stats.mean_interval(np.full(20, 3.0), binary=False, bounds=(1.0, 5.0))
+    assert (middle.low, middle.high) == pytest.approx((3 - 2 * reach, 3 + 2 * reach))
     one = stats.mean_interval(np.array([0.5]), binary=False, bounds=(0.0, 1.0))
     assert 0 < one.low < 0.5 < one.high < 1
 
