@@ -8,6 +8,18 @@ from typing import Any
 import click
 
 
+def _weights(text: str | None, option: str, world: dict[str, Any], field: str) -> None:
+    """Parse comma-separated weights into `world[field]` (nothing when not given)."""
+    if text is None:
+        return
+    try:
+        world[field] = tuple(float(w) for w in text.split(","))
+    except ValueError:
+        raise click.BadParameter(
+            f"expected comma-separated numbers, not {text!r}", param_hint=option
+        ) from None
+
+
 @click.command("demo")
 @click.option(
     "--out",
@@ -26,53 +38,67 @@ import click
 @click.option(
     "--smoke",
     is_flag=True,
-    help="A smaller world and shorter training (about 2 minutes on 2 CPU cores; for tests).",
+    help="A smaller world and shorter training (for tests; the models barely learn).",
+)
+@click.option(
+    "--world",
+    "world_kind",
+    type=click.Choice(["default", "adversarial"]),
+    default="default",
+    show_default=True,
+    help="default: DIQ's premises hold (useful records are hard, noise is implausible); "
+    "adversarial: they fail (useful records are easy, hard records are plausibly mislabelled).",
+)
+@click.option(
+    "--shares",
+    metavar="U,R,N,O",
+    help="Relative sizes of the planted classes useful, redundant, noisy, off-target "
+    "[default: 0.2,0.3,0.1,0.4].",
 )
 @click.option(
     "--difficulty-mix",
     metavar="W1,...,W5",
-    help="Relative weights of difficulty levels 1-5 in the pool [default: 1,1,1,1,1].",
+    help="Relative weights of difficulty levels 1-5 within each class's levels "
+    "[default: 1,1,1,1,1].",
 )
 @click.option(
     "--duplicate-rate",
     type=click.FloatRange(0, 1),
-    help="Chance that an easy case gets 1-3 near-duplicates [default: 0.3].",
+    help="Share of the pool that is near-copies of a few easy cases (the redundant class; "
+    "the useful and off-target classes fill the rest).",
 )
 @click.option(
     "--noise-rate",
     type=click.FloatRange(0, 1),
-    help="Chance that a record's answer contradicts its reasoning [default: 0.08].",
+    help="Share of the pool that carries another patient's answer (the noisy class; "
+    "the useful and off-target classes fill the rest).",
 )
 def demo(
     out: Path,
     seed: int,
     smoke: bool,
+    world_kind: str,
+    shares: str | None,
     difficulty_mix: str | None,
     duplicate_rate: float | None,
     noise_rate: float | None,
 ) -> None:
-    """Generate a synthetic clinical world and run the whole study on it.
+    """Generate a synthetic clinical world with planted truth and run the whole study on it.
 
-    Writes OUT/data (the synthetic pool and evaluation items, clearly marked synthetic),
-    OUT/base-model (a tiny Llama-style model with a tokenizer trained on the pool),
-    OUT/config.yaml, and every stage's outputs, ending with OUT/report/index.html.
-    With DIQ_DATA_DIR set, the models are evaluated on the real benchmark files instead
-    of the synthetic ones. Rerunning resumes. The world's make-up (difficulty mix,
-    redundancy, label noise) is set by the options below; a new make-up is a new pool,
-    so the study reruns from selection.
+    Writes OUT/data (the synthetic pool, its key world_key.json, validation and
+    evaluation items, clearly marked synthetic), OUT/base-model (a tiny Llama-style
+    model pretrained on the world's textbook), OUT/config.yaml, and every stage's
+    outputs, ending with OUT/report/index.html. Only the report reads the key. With
+    DIQ_DATA_DIR set, the models are evaluated on the real benchmark files instead of
+    the synthetic ones. Rerunning resumes; a new make-up is a new pool, so the study
+    reruns from selection (the base model is kept).
     """
     from harness.demo.study import prepare_demo
     from harness.study.run import run_study
 
-    world: dict[str, Any] = {}
-    if difficulty_mix is not None:
-        try:
-            world["difficulty_mix"] = tuple(float(w) for w in difficulty_mix.split(","))
-        except ValueError:
-            raise click.BadParameter(
-                f"expected comma-separated numbers, not {difficulty_mix!r}",
-                param_hint="--difficulty-mix",
-            ) from None
+    world: dict[str, Any] = {"world": world_kind}
+    _weights(shares, "--shares", world, "shares")
+    _weights(difficulty_mix, "--difficulty-mix", world, "difficulty_mix")
     if duplicate_rate is not None:
         world["duplicate_rate"] = duplicate_rate
     if noise_rate is not None:

@@ -54,7 +54,7 @@ COMORBIDITIES = (
 
 CONDITIONS: tuple[Condition, ...] = (
     Condition(
-        "acute myocardial infarction",
+        "myocardial infarction",
         "cardiovascular",
         (
             "crushing substernal chest pain radiating to the left arm",
@@ -62,7 +62,7 @@ CONDITIONS: tuple[Condition, ...] = (
             "an elevated troponin",
         ),
         ("diaphoresis", "pain not relieved by rest", "a history of hypercholesterolaemia"),
-        ("aortic dissection", "pulmonary embolism", "acute pericarditis"),
+        ("aortic dissection", "pulmonary embolism", "pericarditis"),
         "hypotension with a new murmur",
         "aspirin and emergent percutaneous coronary intervention",
         "ACC/AHA STEMI guideline",
@@ -77,7 +77,7 @@ CONDITIONS: tuple[Condition, ...] = (
             "a widened mediastinum on chest X-ray",
         ),
         ("long-standing poorly controlled hypertension", "a new diastolic murmur"),
-        ("acute myocardial infarction", "pulmonary embolism", "acute pericarditis"),
+        ("myocardial infarction", "pulmonary embolism", "pericarditis"),
         "signs of malperfusion such as a cold, pulseless leg",
         "CT angiography, intravenous beta-blockade and urgent surgical review",
         "ESC aortic disease guideline",
@@ -92,13 +92,13 @@ CONDITIONS: tuple[Condition, ...] = (
             "hypoxaemia with a clear chest X-ray",
         ),
         ("recent hip surgery", "a 12-hour flight last week", "haemoptysis"),
-        ("acute myocardial infarction", "community-acquired pneumonia", "pneumothorax"),
+        ("myocardial infarction", "community-acquired pneumonia", "pneumothorax"),
         "hypotension or right ventricular strain",
         "CT pulmonary angiography and anticoagulation",
         "ESC acute pulmonary embolism guideline",
     ),
     Condition(
-        "acute pericarditis",
+        "pericarditis",
         "cardiovascular",
         (
             "sharp chest pain relieved by sitting forward",
@@ -106,7 +106,7 @@ CONDITIONS: tuple[Condition, ...] = (
             "diffuse ST elevation with PR depression",
         ),
         ("a recent viral illness", "pain worse on inspiration"),
-        ("acute myocardial infarction", "aortic dissection", "pulmonary embolism"),
+        ("myocardial infarction", "aortic dissection", "pulmonary embolism"),
         "pulsus paradoxus suggesting tamponade",
         "NSAIDs with colchicine",
         "ESC pericardial disease guideline",
@@ -121,7 +121,7 @@ CONDITIONS: tuple[Condition, ...] = (
             "hyperresonance to percussion",
         ),
         ("a tall, thin body habitus", "a smoking history"),
-        ("pulmonary embolism", "acute myocardial infarction", "community-acquired pneumonia"),
+        ("pulmonary embolism", "myocardial infarction", "community-acquired pneumonia"),
         "tracheal deviation with hypotension (tension physiology)",
         "chest X-ray and needle aspiration or chest drain according to size",
         "BTS pleural disease guideline",
@@ -136,13 +136,13 @@ CONDITIONS: tuple[Condition, ...] = (
             "lobar consolidation on chest X-ray",
         ),
         ("fever with rigors", "raised CRP"),
-        ("pulmonary embolism", "acute heart failure", "pneumothorax"),
+        ("pulmonary embolism", "heart failure", "pneumothorax"),
         "confusion, respiratory rate above 30 or low blood pressure (a high CURB-65)",
         "CURB-65 assessment and empirical antibiotics",
         "BTS/NICE community-acquired pneumonia guideline",
     ),
     Condition(
-        "acute heart failure",
+        "heart failure",
         "cardiovascular",
         (
             "orthopnoea and paroxysmal nocturnal dyspnoea",
@@ -150,14 +150,14 @@ CONDITIONS: tuple[Condition, ...] = (
             "a raised BNP",
         ),
         ("bilateral ankle oedema", "a prior myocardial infarction"),
-        ("community-acquired pneumonia", "pulmonary embolism", "acute myocardial infarction"),
+        ("community-acquired pneumonia", "pulmonary embolism", "myocardial infarction"),
         "cardiogenic shock",
         "intravenous loop diuretics and echocardiography",
         "ESC heart failure guideline",
         ages=(55, 90),
     ),
     Condition(
-        "acute appendicitis",
+        "appendicitis",
         "gastrointestinal",
         (
             "periumbilical pain migrating to the right iliac fossa",
@@ -165,14 +165,14 @@ CONDITIONS: tuple[Condition, ...] = (
             "anorexia",
         ),
         ("a raised white cell count", "pain on coughing"),
-        ("acute cholecystitis", "ectopic pregnancy", "pyelonephritis"),
+        ("cholecystitis", "ectopic pregnancy", "pyelonephritis"),
         "generalised peritonism suggesting perforation",
         "surgical review and appendicectomy",
         "WSES appendicitis guideline",
         ages=(10, 45),
     ),
     Condition(
-        "acute cholecystitis",
+        "cholecystitis",
         "gastrointestinal",
         (
             "right upper quadrant pain after a fatty meal",
@@ -180,7 +180,7 @@ CONDITIONS: tuple[Condition, ...] = (
             "a thickened gallbladder wall with stones on ultrasound",
         ),
         ("fever", "previous episodes of biliary colic"),
-        ("acute appendicitis", "pyelonephritis", "acute myocardial infarction"),
+        ("appendicitis", "pyelonephritis", "myocardial infarction"),
         "jaundice with fever and rigors suggesting cholangitis",
         "intravenous antibiotics and early laparoscopic cholecystectomy",
         "Tokyo guidelines for acute cholecystitis",
@@ -195,7 +195,7 @@ CONDITIONS: tuple[Condition, ...] = (
             "white cell casts in the urine",
         ),
         ("dysuria and frequency", "nitrites on urinalysis"),
-        ("acute appendicitis", "acute cholecystitis", "ectopic pregnancy"),
+        ("appendicitis", "cholecystitis", "ectopic pregnancy"),
         "hypotension suggesting urosepsis",
         "urine culture and antibiotics such as a fluoroquinolone or ceftriaxone",
         "IDSA urinary tract infection guideline",
@@ -209,7 +209,7 @@ CONDITIONS: tuple[Condition, ...] = (
             "a positive hCG with an empty uterus on ultrasound",
         ),
         ("a history of pelvic inflammatory disease", "shoulder-tip pain"),
-        ("acute appendicitis", "pyelonephritis", "ovarian torsion"),
+        ("appendicitis", "pyelonephritis", "ovarian torsion"),
         "haemodynamic instability suggesting rupture",
         "urgent gynaecology review for methotrexate or laparoscopy",
         "RCOG ectopic pregnancy guideline",
@@ -225,7 +225,7 @@ CONDITIONS: tuple[Condition, ...] = (
             "absent ovarian Doppler flow",
         ),
         ("pain coming in waves", "a known ovarian cyst"),
-        ("ectopic pregnancy", "acute appendicitis", "pyelonephritis"),
+        ("ectopic pregnancy", "appendicitis", "pyelonephritis"),
         "prolonged pain suggesting ovarian necrosis",
         "emergency laparoscopic detorsion",
         "ACOG adnexal torsion opinion",
@@ -241,7 +241,7 @@ CONDITIONS: tuple[Condition, ...] = (
             "a high anion gap metabolic acidosis",
         ),
         ("polyuria and polydipsia", "abdominal pain and vomiting"),
-        ("hyperosmolar hyperglycaemic state", "sepsis", "acute appendicitis"),
+        ("hyperosmolar hyperglycaemic state", "sepsis", "appendicitis"),
         "a reduced level of consciousness or potassium below 3.5 mmol/L",
         "intravenous fluids, fixed-rate insulin and potassium replacement",
         "JBDS diabetic ketoacidosis guideline",
@@ -358,7 +358,7 @@ CONDITIONS: tuple[Condition, ...] = (
             "hypotension",
         ),
         ("a known nut allergy", "abdominal cramps"),
-        ("asthma exacerbation", "sepsis", "acute myocardial infarction"),
+        ("asthma exacerbation", "sepsis", "myocardial infarction"),
         "airway compromise",
         "intramuscular adrenaline 0.5 mg, repeated every 5 minutes if needed",
         "Resuscitation Council anaphylaxis guideline",
@@ -372,7 +372,7 @@ CONDITIONS: tuple[Condition, ...] = (
             "difficulty completing sentences",
         ),
         ("a history of atopy", "night-time cough"),
-        ("anaphylaxis", "community-acquired pneumonia", "acute heart failure"),
+        ("anaphylaxis", "community-acquired pneumonia", "heart failure"),
         "a silent chest or a normal-to-raised carbon dioxide",
         "oxygen, nebulised salbutamol and ipratropium, and oral prednisolone",
         "BTS/SIGN asthma guideline",
@@ -381,3 +381,26 @@ CONDITIONS: tuple[Condition, ...] = (
 )
 
 BY_NAME: dict[str, Condition] = {condition.name: condition for condition in CONDITIONS}
+
+# The conditions evaluation items ask about: the chest and abdominal presentations, whose
+# look-alikes stay among themselves, so every option of an evaluation item is one of them.
+# The others (neurological, endocrine, infectious, immunological) are the world's
+# off-target facts: correct, learnable, and never asked.
+EVALUATED: tuple[Condition, ...] = tuple(
+    BY_NAME[name]
+    for name in (
+        "myocardial infarction",
+        "aortic dissection",
+        "pulmonary embolism",
+        "pericarditis",
+        "pneumothorax",
+        "community-acquired pneumonia",
+        "heart failure",
+        "appendicitis",
+        "cholecystitis",
+        "pyelonephritis",
+        "ectopic pregnancy",
+        "ovarian torsion",
+    )
+)
+NOT_EVALUATED: tuple[Condition, ...] = tuple(c for c in CONDITIONS if c not in EVALUATED)

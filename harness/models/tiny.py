@@ -2,7 +2,8 @@
 
 Nothing is downloaded. The tokenizer is a byte-level BPE trained on the given texts
 (so any text round-trips), with a Llama-3-style chat template; the model is a
-randomly initialised `LlamaForCausalLM` of a few million parameters. Both are seeded,
+`LlamaForCausalLM` of a few million parameters, randomly initialised and optionally
+pretrained on plain prose (causal language modelling on every token). All is seeded,
 and `save_pretrained` output loads with `AutoModelForCausalLM`/`AutoTokenizer`, so the
 same checkpoint directory works for selection, training and Inspect's `hf/` provider.
 Real runs pass any Hugging Face checkpoint instead and never touch this module.
@@ -10,10 +11,12 @@ Real runs pass any Hugging Face checkpoint instead and never touch this module.
 
 from __future__ import annotations
 
+import math
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.core.io import atomic_directory, write_json
 from harness.core.records import PoolRecord
@@ -126,19 +129,108 @@ def build_tiny_model(tokenizer: object, config: TinyModelConfig = TinyModelConfi
     return model
 
 
-def build_tiny_checkpoint(
-    out: str | Path, texts: Iterable[str], config: TinyModelConfig = TinyModelConfig()
-) -> Path:
-    """Train the tokenizer on `texts`, build the model and save both to `out` (atomically).
+@dataclass(frozen=True)
+class Pretraining:
+    """Causal language modelling on documents before the model is saved."""
 
-    Writes `tiny_model.json` beside the weights with the config, so a run can record
-    exactly which embedded model it used.
+    steps: int = 300
+    batch_size: int = 16
+    learning_rate: float = 3e-3
+    seed: int = 0
+
+
+# A pretraining document: plain prose, or a question and its answer as one chat exchange.
+Document = str | tuple[str, str]
+
+
+def document_ids(tokenizer: Any, document: Document) -> list[int]:
+    """Token ids of a document: BOS and the prose, or the exchange in the chat template."""
+    if isinstance(document, str):
+        return [tokenizer.bos_token_id, *tokenizer(document, add_special_tokens=False)["input_ids"]]
+    question, answer = document
+    messages = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+    encoded = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True)
+    return list(encoded["input_ids"])
+
+
+def document_texts(documents: Iterable[Document]) -> Iterator[str]:
+    """The texts of documents, for training a tokenizer."""
+    for document in documents:
+        yield from (document,) if isinstance(document, str) else document
+
+
+def pretrain(
+    model: Any, tokenizer: Any, documents: Sequence[Document], config: Pretraining
+) -> list[float]:
+    """Train `model` on `documents` (loss on every token, AdamW, cosine decay); returns the losses.
+
+    Batches are drawn in seeded passes over the documents, so the same documents and
+    config give the same weights.
+    """
+    import torch
+
+    if not documents:
+        raise ValueError("pretraining needs at least one document")
+    encoded = [document_ids(tokenizer, document) for document in documents]
+    torch.manual_seed(config.seed)
+    rng = random.Random(config.seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.0)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / config.steps))
+    )
+    order: list[int] = []
+    losses = []
+    model.train()
+    for _ in range(config.steps):
+        if len(order) < config.batch_size:
+            order += rng.sample(range(len(encoded)), len(encoded))
+        batch = [encoded[order.pop()] for _ in range(min(config.batch_size, len(encoded)))]
+        width = max(map(len, batch))
+        ids = torch.full((len(batch), width), tokenizer.pad_token_id)
+        labels = torch.full((len(batch), width), -100)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, tokens in enumerate(batch):
+            ids[row, : len(tokens)] = labels[row, : len(tokens)] = torch.tensor(tokens)
+            mask[row, : len(tokens)] = 1
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad()
+        losses.append(loss.item())
+    model.eval()
+    return losses
+
+
+def build_tiny_checkpoint(
+    out: str | Path,
+    texts: Iterable[str],
+    config: TinyModelConfig = TinyModelConfig(),
+    *,
+    documents: Sequence[Document] = (),
+    pretraining: Pretraining = Pretraining(),
+) -> Path:
+    """Train the tokenizer, build the model, pretrain it on `documents`, save both to `out`.
+
+    The tokenizer learns `texts` and the documents; without documents the model stays as
+    initialised. Writes `tiny_model.json` beside the weights with the config (and the
+    pretraining, with its final loss), so a run can record exactly which embedded model
+    it used. The directory is written atomically.
     """
     out = Path(out)
-    tokenizer = train_tokenizer(texts, vocab_size=config.vocab_size)
+    tokenizer = train_tokenizer([*texts, *document_texts(documents)], vocab_size=config.vocab_size)
     model = build_tiny_model(tokenizer, config)
+    info: dict[str, Any] = asdict(config)
+    if documents:
+        losses = pretrain(model, tokenizer, documents, pretraining)
+        info["pretraining"] = {
+            **asdict(pretraining),
+            "documents": len(documents),
+            "final_loss": losses[-1],
+        }
     with atomic_directory(out) as tmp:
         model.save_pretrained(tmp)  # type: ignore[attr-defined]
         tokenizer.save_pretrained(tmp)  # type: ignore[attr-defined]
-        write_json(tmp / "tiny_model.json", asdict(config))
+        write_json(tmp / "tiny_model.json", info)
     return out

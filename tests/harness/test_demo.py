@@ -1,0 +1,91 @@
+"""The embedded demo demonstrates the method: the goals, checked from a run's report.json.
+
+The default world plants what DIQ's premises are about, so DIQ at 10% must beat random
+at 10% on the primary comparison and recover the useful records; the adversarial world
+turns the premises around, so DIQ must not come out ahead. The planted-truth figures
+come from `reports.planted` over the run directory.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.demo.study import SYNTHETIC_MEASURE
+from reports.planted import NOISY, REDUNDANT, USEFUL, planted_truth
+
+DEMO_ENV = {k: v for k, v in os.environ.items() if k != "DIQ_DATA_DIR"}  # synthetic evaluation
+DIQ = str(Path(sys.executable).with_name("diq"))
+
+
+def run_demo(out: Path, *options: str) -> dict[str, Any]:
+    """`diq demo` into `out`; returns its report.json."""
+    completed = subprocess.run(
+        [DIQ, "demo", "--out", str(out), *options],
+        env=DEMO_ENV,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    return json.loads((out / "report" / "report.json").read_text())
+
+
+def accuracy(report: dict[str, Any]) -> dict[str, float]:
+    return {
+        row["model"]: row["mean"]
+        for row in report["summary"]
+        if row["measure"] == SYNTHETIC_MEASURE
+    }
+
+
+def primary(report: dict[str, Any], model: str) -> dict[str, Any]:
+    """The comparison of `model` with the reference on the synthetic items."""
+    [row] = [
+        row
+        for row in report["comparisons"]
+        if row["measure"] == SYNTHETIC_MEASURE and row["model"] == model
+    ]
+    return row
+
+
+def planted(out: Path) -> dict[str, dict[str, Any]]:
+    panel = planted_truth(out)
+    assert panel is not None
+    return {row["subset"]: row for row in panel["subsets"]}
+
+
+@pytest.mark.slow
+def test_the_default_world_meets_the_goals(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    report = run_demo(out)
+    assert report["settings"]["reference"] == "random-0.1"
+    assert report["settings"]["confirmatory"] == [SYNTHETIC_MEASURE]
+    scores = accuracy(report)
+    assert scores["full"] >= 0.6  # learning is real: chance is 20%
+    [full_health] = [
+        row for row in report["health"] if row["model"] == "full" and row["task"] == "synthetic_mcq"
+    ]
+    assert full_health["format_failure_rate"] <= 0.05
+    diq = primary(report, "diq-0.1")
+    assert diq["family"] == "primary" and diq["diff"] > 0 and diq["significant"]
+    assert scores["diq-0.1"] >= scores["full"] - 0.05
+    subsets = planted(out)
+    assert subsets["diq-0.1"]["useful_recall"] >= 2 * subsets["random-0.1"]["useful_recall"]
+    assert subsets["diq-0.1"]["shares"][NOISY] < subsets["difficulty-0.1"]["shares"][NOISY]
+    assert subsets["diq-0.1"]["shares"][REDUNDANT] < subsets["influence-0.1"]["shares"][REDUNDANT]
+
+
+def test_in_the_adversarial_world_diq_is_not_ahead(tmp_path: Path) -> None:
+    out = tmp_path / "adversarial"
+    report = run_demo(out, "--smoke", "--world", "adversarial")
+    diq = primary(report, "diq-0.1")
+    assert not (diq["diff"] > 0 and diq["significant"])
+    subsets = planted(out)
+    # the premise that fails: DIQ's hard, influential records are the mislabelled ones
+    assert subsets["diq-0.1"]["shares"][NOISY] > subsets["random-0.1"]["shares"][NOISY]
+    assert subsets["diq-0.1"]["shares"][USEFUL] < subsets["random-0.1"]["shares"][USEFUL]
