@@ -53,7 +53,7 @@ def _weights(text: str | None, option: str, world: dict[str, Any], field: str) -
     "--shares",
     metavar="U,R,N,O",
     help="Relative sizes of the planted classes useful, redundant, noisy, off-target "
-    "[default: 0.2,0.3,0.1,0.4].",
+    "[default: the world's own, 0.2,0.3,0.06,0.44 or, adversarial, 0.3,0.2,0.2,0.3].",
 )
 @click.option(
     "--difficulty-mix",

@@ -3,10 +3,12 @@
 A case is a patient with a condition and a set of findings; its *difficulty level*
 (1-5) controls how many discriminating (key) findings it shows and how many misleading
 ones (supportive findings of look-alike conditions), nonspecific ones and comorbidities
-it adds. A case is asked as a multiple-choice question in the evaluation's prompt format
-(`tasks.mcq.render_prompt`) and answered on one line, `ANSWER: <diagnosis>` (the
-option's text, which the evaluation's scorer maps to its letter), optionally followed
-by the reasoning, in fixed steps.
+it adds. Misleading findings and options stay within a condition's group (the evaluated
+conditions, or the others), so cases of the two groups share no finding but the
+nonspecific ones. A case is asked as a multiple-choice question in the
+evaluation's prompt format (`tasks.mcq.render_prompt`) and answered on one line,
+`ANSWER: <diagnosis>` (the option's text, which the evaluation's scorer maps to its
+letter), optionally followed by the reasoning, in fixed steps.
 """
 
 from __future__ import annotations
@@ -80,13 +82,25 @@ def _shuffled(rng: random.Random, items: list[str]) -> list[str]:
     return items
 
 
+def group(condition: Condition) -> tuple[Condition, ...]:
+    """The conditions a case's options and look-alikes come from: the evaluated or the others."""
+    return EVALUATED if condition in EVALUATED else NOT_EVALUATED
+
+
+def look_alikes(condition: Condition) -> list[str]:
+    """The condition's look-alikes within its group, so the two groups share no finding."""
+    names = {c.name for c in group(condition)}
+    return [name for name in condition.look_alikes if name in names]
+
+
 def make_case(rng: random.Random, level: int, condition: Condition) -> Case:
     """A random patient with `condition` at the given difficulty level."""
     n_key, n_supportive, n_nonspecific, n_misleading, n_comorbid = LEVELS[level]
     key = sorted(rng.sample(condition.key, n_key), key=condition.key.index)  # symptoms lead
     supportive = rng.sample(condition.supportive, min(n_supportive, len(condition.supportive)))
     nonspecific = rng.sample(NONSPECIFIC, n_nonspecific)
-    look_alikes = rng.sample(condition.look_alikes, n_misleading)
+    similar = look_alikes(condition)
+    misleading_from = rng.sample(similar, min(n_misleading, len(similar)))
     return Case(
         condition=condition,
         level=level,
@@ -94,7 +108,7 @@ def make_case(rng: random.Random, level: int, condition: Condition) -> Case:
         sex=rng.choice(condition.sexes),
         # the presenting complaint is always a key finding of the condition
         findings=(key[0], *_shuffled(rng, [*key[1:], *supportive, *nonspecific])),
-        misleading=tuple(rng.choice(BY_NAME[name].supportive) for name in look_alikes),
+        misleading=tuple(rng.choice(BY_NAME[name].supportive) for name in misleading_from),
         comorbidities=tuple(rng.sample(COMORBIDITIES, n_comorbid)),
     )
 
@@ -115,14 +129,12 @@ def retell(rng: random.Random, case: Case) -> Case:
 def mcq_options(rng: random.Random, condition: Condition) -> tuple[list[str], int]:
     """The diagnosis, its look-alikes and random others of its group, shuffled.
 
-    The group is the evaluated conditions or the others, so an evaluation item's options
-    are all evaluated conditions. Returns the options and the index of the diagnosis.
+    An evaluation item's options are therefore all evaluated conditions. Returns the
+    options and the index of the diagnosis.
     """
-    group = EVALUATED if condition in EVALUATED else NOT_EVALUATED
-    names = {c.name for c in group}
-    look_alikes = [name for name in condition.look_alikes if name in names][: OPTIONS - 2]
-    others = [c.name for c in group if c.name != condition.name and c.name not in look_alikes]
-    options = [condition.name, *look_alikes, *rng.sample(others, OPTIONS - 1 - len(look_alikes))]
+    similar = look_alikes(condition)[: OPTIONS - 2]
+    others = [c.name for c in group(condition) if c != condition and c.name not in similar]
+    options = [condition.name, *similar, *rng.sample(others, OPTIONS - 1 - len(similar))]
     rng.shuffle(options)
     return options, options.index(condition.name)
 

@@ -151,7 +151,7 @@ def demo_config(
             "epochs": 3,
             # every model takes the same number of steps: equal compute for every subset
             "max_steps": size.steps,
-            "per_device_batch_size": 16,
+            "per_device_batch_size": 12,
             "gradient_accumulation_steps": 1,
             "warmup_ratio": 0.0,
             "max_length": 512,

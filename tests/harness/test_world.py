@@ -1,6 +1,7 @@
 """The demo's synthetic world: seeded, its planted classes made by their rules, marked synthetic."""
 
 import json
+import random
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +13,7 @@ from harness.cli import main
 from harness.core.errors import ConfigError
 from harness.core.layout import RunLayout
 from harness.core.records import read_records
-from harness.demo.cases import answer_line
+from harness.demo.cases import answer_line, make_case
 from harness.demo.conditions import BY_NAME, EVALUATED, NOT_EVALUATED
 from harness.demo.study import SMOKE, write_world
 from harness.demo.world import WorldConfig, generate_world
@@ -126,7 +127,11 @@ def test_rates_set_the_redundant_and_noisy_shares() -> None:
     config = WorldConfig(pool_size=1000).with_rates(duplicate_rate=0.1, noise_rate=0.3)
     counts = config.counts()
     assert counts[REDUNDANT] == 100 and counts[NOISY] == 300
-    assert (counts[USEFUL], counts[OFF_TARGET]) == (200, 400)  # the rest, in the default proportion
+    default = dict(zip(CLASSES, WorldConfig().shares, strict=True))
+    assert counts[USEFUL] + counts[OFF_TARGET] == 600  # the rest, in the default proportion
+    assert counts[USEFUL] / counts[OFF_TARGET] == pytest.approx(
+        default[USEFUL] / default[OFF_TARGET], abs=0.01
+    )
     with pytest.raises(ConfigError, match="add up to more than the pool"):
         WorldConfig().with_rates(duplicate_rate=0.6, noise_rate=0.5)
 
@@ -190,3 +195,14 @@ def test_the_demo_writes_the_world_it_is_given(tmp_path: Path) -> None:
     assert len(read_records(files.validation)) == world.validation_items
     assert len(files.items.read_text().splitlines()) == world.eval_items - world.validation_items
     assert "SYNTHETIC DATA" in (tmp_path / "data" / "README.txt").read_text()
+
+
+def test_misleading_findings_stay_within_the_group() -> None:
+    """Off-target cases never carry an evaluated condition's findings, and the reverse."""
+    rng = random.Random(0)
+    for condition in (*EVALUATED, *NOT_EVALUATED):
+        group = EVALUATED if condition in EVALUATED else NOT_EVALUATED
+        allowed = {f for c in group if c.name in condition.look_alikes for f in c.supportive}
+        for _ in range(5):
+            case = make_case(rng, 5, condition)
+            assert set(case.misleading) <= allowed
