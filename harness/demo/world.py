@@ -176,8 +176,6 @@ class WorldConfig:
     def __post_init__(self) -> None:
         if self.world not in WORLDS:
             raise ConfigError(f"unknown world {self.world!r}; choose from {', '.join(WORLDS)}")
-        if self.shares is None:
-            object.__setattr__(self, "shares", WORLDS[self.world].shares)
         _check_weights("difficulty mix", self.difficulty_mix, "levels 1-5")
         _check_weights("class shares", self.class_shares, ", ".join(CLASSES))
         for name, share in zip(CLASSES, self.class_shares, strict=True):
@@ -202,9 +200,8 @@ class WorldConfig:
 
     @property
     def class_shares(self) -> tuple[float, float, float, float]:
-        """The shares, set (the world's own when not given)."""
-        assert self.shares is not None  # set in __post_init__
-        return self.shares
+        """The shares in effect: the given ones, or the world's own."""
+        return WORLDS[self.world].shares if self.shares is None else self.shares
 
     def with_rates(
         self, duplicate_rate: float | None = None, noise_rate: float | None = None
@@ -324,7 +321,7 @@ def generate_world(config: WorldConfig = WorldConfig()) -> World:
         levels[record.id] = case.level
     world.key = {
         "world": config.world,
-        "parameters": asdict(config),
+        "parameters": {**asdict(config), "shares": config.class_shares},
         "classes": {name: asdict(rule) for name, rule in config.rules.items()},
         "records": classes,
         "levels": levels,
