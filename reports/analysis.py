@@ -71,6 +71,16 @@ class Analysis:
                 f"names no measure or aggregate: {', '.join(unknown)}; measures: "
                 f"{', '.join(measures)}; aggregates: {', '.join(AGGREGATES)}",
             )
+        if self.config.primary_models and not self.config.primary:
+            raise SettingError("primary_models", "needs primary (the measures they are tested on)")
+        others = [m for m in self.models if m != self.reference]
+        strangers = [m for m in self.config.primary_models if m not in others]
+        if strangers:
+            raise SettingError(
+                "primary_models",
+                f"names no compared model: {', '.join(strangers)}; models compared with "
+                f"the reference {self.reference}: {', '.join(others)}",
+            )
 
     def settings(self) -> dict[str, Any]:
         """The settings that change the numbers, as report.json records them.
@@ -87,6 +97,7 @@ class Analysis:
             "level": stats.LEVEL,
             "cluster_key": config.cluster_key,
             "confirmatory": list(config.primary),
+            "confirmatory_models": list(config.primary_models),
         }
 
     def run(self) -> dict[str, Any]:
@@ -109,6 +120,7 @@ class Analysis:
             matrix,
             correction=self.config.correction,
             primary=self.config.primary,
+            primary_models=self.config.primary_models,
         )
         warnings = list(self.frames.warnings)
         tested = set(families[0]["members"])  # the primary family, when one is declared

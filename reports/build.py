@@ -27,6 +27,7 @@ from reports.frames import Frames, build_frames, check_nonempty
 from reports.labels import assign_labels, select_logs
 from reports.logs import find_logs, read_logs
 from reports.methods import statistical_methods
+from reports.planted import planted_truth
 from reports.raters import agreement_section
 from reports.rundir import RunDir, is_run_dir, open_run_dir, selection_methods, selection_section
 from reports.view.page import render_page
@@ -98,6 +99,15 @@ def load_frames(
     return frames
 
 
+def _selection_json(selection: dict[str, Any]) -> dict[str, Any]:
+    """The selection section as report.json keeps it: without the plots' points."""
+    planted = selection["planted"]
+    return {
+        **{k: v for k, v in selection.items() if k != "panels"},
+        "planted": None if planted is None else {k: v for k, v in planted.items() if k != "points"},
+    }
+
+
 def build_report(
     paths: Sequence[str | Path],
     out: Path,
@@ -137,6 +147,10 @@ def build_report(
     ):
         with phase("selection"):
             selection = selection_section(inputs.run, config.seed)
+            # a demo world's key: what each subset recovered of the planted truth
+            selection["planted"] = planted_truth(inputs.run.root)
+            if selection["planted"] is not None:
+                analysis["findings"].insert(0, selection["planted"]["findings"])
     with phase("render"):
         provenance = provenance_rows(frames.logs, analysis["settings"]["reference"])
         methods = {
@@ -149,9 +163,7 @@ def build_report(
                 **analysis,
                 "judges": frames.judges,
                 "agreement": agreement,
-                "selection": None
-                if selection is None
-                else {k: v for k, v in selection.items() if k != "panels"},
+                "selection": None if selection is None else _selection_json(selection),
                 "methods": methods,
                 "logs": provenance,
                 "software": software_versions(),

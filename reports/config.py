@@ -65,6 +65,12 @@ class ReportConfig(Section):
         "report.json) or aggregates (AvgS, AvgC, AvgA). Holm over these, Benjamini-Hochberg "
         "over every other comparison with the reference; empty: one family.",
     )
+    primary_models: list[str] = Field(
+        [],
+        description="Only these models' comparisons with the reference on the primary "
+        "measures are confirmatory (e.g. the one pre-registered contrast); default: every "
+        "model's. Needs primary.",
+    )
     resamples: int = Field(9999, ge=99, description="Bootstrap and permutation resamples.")
     seed: int = Field(0, description="Seed for every bootstrap and permutation.")
     labels: dict[str, str] = Field(

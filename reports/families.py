@@ -6,7 +6,8 @@ default), and the aggregates (AvgS/AvgC/AvgA) are a family of their own, correct
 same way. A user who declares *primary* measures or aggregates (`ReportConfig.primary`)
 gets the usual confirmatory/exploratory split instead: Holm over the primary comparisons
 with the reference (family-wise error), Benjamini-Hochberg over every other one (false
-discovery rate). The all-pairs significance matrix is always an exploratory family of its
+discovery rate); `primary_models` narrows the primary comparisons to those models' (one
+pre-registered contrast keeps its full power). The all-pairs significance matrix is always an exploratory family of its
 own, corrected with the named method. Each comparison row names its family and
 correction. Only p-values are adjusted: intervals stay per-comparison 95% intervals.
 """
@@ -14,6 +15,7 @@ correction. Only p-values are adjusted: intervals stay per-comparison 95% interv
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from reports import stats
@@ -36,6 +38,7 @@ def assign_families(
     *,
     correction: stats.Correction,
     primary: list[str],
+    primary_models: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Adjust each family's p-values in place; describe the families (all pairs last).
 
@@ -43,15 +46,15 @@ def assign_families(
     family.
     """
     if primary:
-        declared = set(primary)
+        declared, models = set(primary), set(primary_models)
+
+        def confirmatory(row: dict[str, Any]) -> bool:
+            return tested(row) in declared and (not models or row["model"] in models)
+
         rows = comparisons + aggregate_comparisons
         groups = [
-            ("primary", PRIMARY_CORRECTION, [r for r in rows if tested(r) in declared]),
-            (
-                "exploratory",
-                EXPLORATORY_CORRECTION,
-                [r for r in rows if tested(r) not in declared],
-            ),
+            ("primary", PRIMARY_CORRECTION, [r for r in rows if confirmatory(r)]),
+            ("exploratory", EXPLORATORY_CORRECTION, [r for r in rows if not confirmatory(r)]),
         ]
     else:
         groups = [

@@ -149,9 +149,12 @@ def statistical_methods(
 
 def _families_sentence(analysis: dict[str, Any]) -> str:
     names = stats.CORRECTION_NAMES
-    if analysis["settings"]["confirmatory"]:
+    settings = analysis["settings"]
+    if settings["confirmatory"]:
+        models = settings.get("confirmatory_models") or []
+        whose = f" of {', '.join(models)} against {settings['reference']}" if models else ""
         lead = (
-            f"Declared primary family ({', '.join(analysis['settings']['confirmatory'])}): "
+            f"Declared primary family ({', '.join(settings['confirmatory'])}{whose}): "
             f"{names[PRIMARY_CORRECTION]}; every other comparison with the reference: "
             f"{names[EXPLORATORY_CORRECTION]}."
         )

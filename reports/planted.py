@@ -64,7 +64,7 @@ def read_key(path: Path) -> dict[str, Any]:
 def planted_truth(run_dir: str | Path) -> dict[str, Any] | None:
     """The planted-truth panel of a demo run directory, or None when it has no world key.
 
-    Returns the world, the class descriptions, one row per subset (and one for the
+    Returns the world, its findings sentence, the class descriptions, one row per subset (and one for the
     scored pool) with `records`, `counts` and `shares` by class and `useful_recall`,
     the scored records as `[difficulty, influence, class]` points, and the medians the
     quadrant plot draws.
@@ -100,6 +100,7 @@ def planted_truth(run_dir: str | Path) -> dict[str, Any] | None:
     finite = scores[scores["difficulty"].notna() & scores["influence"].notna()]
     return {
         "world": key.get("world"),
+        "findings": planted_findings(key),
         "classes": {name: key["classes"][name].get("description", name) for name in CLASSES},
         "subsets": rows,
         "points": [

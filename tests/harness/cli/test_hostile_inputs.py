@@ -508,6 +508,27 @@ CASES = [
         ],
         ("bad.jsonl", "not UTF-8"),
     ),
+    # diq demo
+    Case(
+        "demo into a user's folder",
+        lambda r, m: ["demo", "--smoke", "--out", str(user_folder(r))],
+        ("mine", "files diq did not write"),
+    ),
+    Case(
+        "demo with world options and --real",
+        lambda r, m: ["demo", "--real", "--noise-rate", "0.1", "--out", str(r / "demo")],
+        ("--noise-rate", "not --real"),
+    ),
+    Case(
+        "demo with --base but without --real",
+        lambda r, m: ["demo", "--base", str(m.checkpoint), "--out", str(r / "demo")],
+        ("--base", "--real"),
+    ),
+    Case(
+        "demo with shares that are not numbers",
+        lambda r, m: ["demo", "--shares", "a,b,c,d", "--out", str(r / "demo")],
+        ("--shares", "comma-separated numbers"),
+    ),
 ]
 
 

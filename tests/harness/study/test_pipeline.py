@@ -22,7 +22,6 @@ from harness.demo.study import prepare_demo
 from harness.study.run import plan
 from harness.study.stages import NAMES as STAGES
 
-DEMO_ENV = {k: v for k, v in os.environ.items() if k != "DIQ_DATA_DIR"}  # synthetic evaluation
 DIQ = str(Path(sys.executable).with_name("diq"))
 
 
@@ -33,9 +32,7 @@ def demo_command(out: Path) -> list[str]:
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo") / "smoke"
-    completed = subprocess.run(
-        demo_command(out), env=DEMO_ENV, capture_output=True, text=True, timeout=900
-    )
+    completed = subprocess.run(demo_command(out), capture_output=True, text=True, timeout=900)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     return out
 
@@ -256,7 +253,6 @@ def kill_when(command: list[str], ready: Callable[[], bool]) -> None:
     """Start `command` and SIGKILL its whole process group once `ready()` holds."""
     process = subprocess.Popen(
         command,
-        env=DEMO_ENV,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -280,9 +276,7 @@ def test_interrupted_run_resumes_to_the_same_report(smoke_run: Path, tmp_path: P
         lambda: bool(list((out / "models").glob(".*.work/checkpoints/checkpoint-*"))),
     )
     assert not (out / "report").exists()
-    completed = subprocess.run(
-        demo_command(out), env=DEMO_ENV, capture_output=True, text=True, timeout=900
-    )
+    completed = subprocess.run(demo_command(out), capture_output=True, text=True, timeout=900)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     resumed = json.loads((out / "report" / "report.json").read_text())
     uninterrupted = json.loads((smoke_run / "report" / "report.json").read_text())
@@ -305,31 +299,10 @@ def test_run_killed_during_eval_resumes_to_the_same_report(
     assert not (root / "report").exists()
     first = min(logs.glob("*.eval"))  # log names start with their time
     finished = first.read_bytes()
-    completed = subprocess.run(command, env=DEMO_ENV, capture_output=True, text=True, timeout=900)
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     assert first.read_bytes() == finished  # the finished evaluation was kept, not redone
     assert len(list(logs.glob("*.eval"))) == 8
     resumed = json.loads((root / "report" / "report.json").read_text())
     uninterrupted = json.loads((smoke_run / "report" / "report.json").read_text())
     assert numbers(resumed) == numbers(uninterrupted)
-
-
-@pytest.mark.slow
-def test_with_data_dir_the_demo_evaluates_the_real_benchmarks(
-    data_dir: Path, tmp_path: Path
-) -> None:
-    out = tmp_path / "real"
-    env = {**DEMO_ENV, "DIQ_DATA_DIR": str(data_dir)}
-    completed = subprocess.run(
-        demo_command(out), env=env, capture_output=True, text=True, timeout=900
-    )
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    validation_tasks = {
-        json.loads(line)["task"]
-        for line in (out / "validation_items.jsonl").read_text().splitlines()
-    }
-    assert validation_tasks == {"medqa", "medmcqa", "pubmedqa"}
-    report = json.loads((out / "report" / "report.json").read_text())
-    measures = {row["measure"] for row in report["summary"]}
-    assert {f"{task}/mcq_answer/mcq_answer" for task in validation_tasks} <= measures
-    assert not any(measure.startswith("synthetic_mcq") for measure in measures)
