@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DIQ_DATA_DIR ?= ../shared/data
 PYTEST_ARGS ?=
 
-.PHONY: setup test test-slow demo lint format bench clean
+.PHONY: setup test test-slow demo demo-real lint format bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test-slow: setup
 
 demo: setup
 	$(BIN)/diq demo --out runs/demo
+
+demo-real: setup
+	DIQ_DATA_DIR=$(DIQ_DATA_DIR) $(BIN)/diq demo --real --out runs/demo-real
 
 lint: setup
 	$(BIN)/ruff check .

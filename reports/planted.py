@@ -37,7 +37,7 @@ REDUNDANT = "redundant"
 NOISY = "noisy"
 OFF_TARGET = "off-target"
 CLASSES = (USEFUL, REDUNDANT, NOISY, OFF_TARGET)
-COLOURS = dict(zip(CLASSES, (PALETTE[2], PALETTE[1], PALETTE[3], PALETTE[6]), strict=True))
+COLOURS = dict(zip(CLASSES, (PALETTE[2], PALETTE[1], PALETTE[3], PALETTE[0]), strict=True))
 
 
 def read_key(path: Path) -> dict[str, Any]:

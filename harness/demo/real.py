@@ -51,7 +51,7 @@ class RealSize:
 FULL = RealSize(
     pool=None,
     max_length=256,
-    steps=45,
+    steps=30,
     eval_tasks=("medqa", "medmcqa", "pubmedqa"),
     eval_limit=20,
     judge_cases=4,
@@ -129,7 +129,9 @@ def real_config(out: Path, base: str, size: RealSize, seed: int) -> dict[str, An
         "train": {
             "base": base,
             "max_length": size.max_length,
-            "max_steps": size.steps,  # the paper's 3 epochs, capped: DIQ and random finish theirs
+            # equal compute: every model takes the same optimizer steps (the 10% subsets
+            # pass over their records about 6 times, the full pool about once)
+            "max_steps": size.steps,
             "gradient_accumulation_steps": 1,
             "save_steps": max(1, size.steps // 3),
         },

@@ -96,8 +96,11 @@ def test_in_the_adversarial_world_diq_is_not_ahead(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_the_real_demo_compares_a_pretrained_model_on_medqa(tmp_path: Path) -> None:
+def test_the_real_demo_compares_a_pretrained_model_on_medqa(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`diq demo --real --smoke`: SmolLM2 from its pinned wheel, the real pool, MedQA."""
+    monkeypatch.setenv("DIQ_DATA_DIR", str(data_dir))
     out = tmp_path / "real"
     report = run_demo(out, "--real", "--smoke")
     rows = {row["model"]: row for row in report["summary"] if row["measure"] == MEDQA_MEASURE}

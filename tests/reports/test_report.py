@@ -321,6 +321,33 @@ def test_primary_family_is_holm_and_the_rest_bh(scripted_logs: Path, tmp_path: P
     assert not (tmp_path / "x").exists()
 
 
+OTHER = "mockllm/diq"
+
+
+def test_primary_models_narrow_the_primary_family(scripted_logs: Path, tmp_path: Path) -> None:
+    """--primary-models: one pre-registered contrast is the whole primary family."""
+
+    def report(*options: str) -> tuple[int, str]:
+        result = CliRunner().invoke(
+            main,
+            ["report", str(scripted_logs), "--out", str(tmp_path / "r"), "--resamples", "199",
+             "--reference", "mockllm/random", "--force", *options],
+        )  # fmt: skip
+        return result.exit_code, result.output
+
+    code, output = report("--primary", "medqa/mcq_answer/mcq_answer", "--primary-models", OTHER)
+    assert code == 0, output
+    data = json.loads((tmp_path / "r" / "report.json").read_text())
+    primary = [r for r in data["comparisons"] if r["family"] == "primary"]
+    assert [(r["measure"], r["model"]) for r in primary] == [("medqa/mcq_answer/mcq_answer", OTHER)]
+    assert primary[0]["p_adjusted"] == primary[0]["p_value"]  # Holm over one test
+    assert data["settings"]["confirmatory_models"] == [OTHER]
+    code, output = report("--primary", "medqa/mcq_answer/mcq_answer", "--primary-models", "nope")
+    assert code == 2 and "--primary-models: names no compared model: nope" in output
+    code, output = report("--primary-models", OTHER)
+    assert code == 2 and "--primary-models: needs primary" in output
+
+
 def test_run_directory_adds_selection(scripted_logs: Path, tmp_path: Path) -> None:
     import shutil
 

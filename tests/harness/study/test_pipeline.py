@@ -90,13 +90,19 @@ def test_demo_runs_every_stage_and_writes_the_report(smoke_run: Path) -> None:
     assert report["settings"]["reference"] == "random-0.1"
     assert any(row["model"] == "diq-0.1" for row in report["comparisons"])
     assert report["selection"]  # quadrant plot, subset sizes and overlaps from the run directory
+    # the planted-truth panel: from the world key, in report.json, the findings and the page
+    planted = report["selection"]["planted"]
+    assert {row["subset"] for row in planted["subsets"]} == {"pool", *subsets}
+    assert report["findings"][0] == planted["findings"]
+    assert "by construction" in planted["findings"]
+    assert "Planted truth" in html
+    [primary] = [family for family in report["families"] if family["name"] == "primary"]
+    assert primary["tests"] == 1  # DIQ-10% against random-10%, the one pre-registered contrast
 
 
 def test_rerun_skips_every_stage(smoke_run: Path) -> None:
     before = (smoke_run / "report" / "report.json").read_text()
-    result = CliRunner(env={"DIQ_DATA_DIR": None}).invoke(
-        main, ["demo", "--smoke", "--out", str(smoke_run)]
-    )
+    result = CliRunner().invoke(main, ["demo", "--smoke", "--out", str(smoke_run)])
     assert result.exit_code == 0, result.output
     assert all(f"[{stage}] up to date, skipped" in result.output for stage in STAGES)
     assert (smoke_run / "report" / "report.json").read_text() == before
@@ -117,15 +123,12 @@ def test_from_and_only_together_are_a_usage_error(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def smoke_copy(
-    smoke_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> tuple[Path, dict[str, Any]]:
+def smoke_copy(smoke_run: Path, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     """A copy of the smoke run and its config (as a mapping, to change) for that directory.
 
     Benchmark task arguments name files by absolute path, so in the copy a stage that
     evaluates runs afresh; the tests below run only stages that do not, or few models.
     """
-    monkeypatch.delenv("DIQ_DATA_DIR", raising=False)
     copy = tmp_path / "smoke"
     shutil.copytree(smoke_run, copy, symlinks=True)
     config = prepare_demo(copy, smoke=True, echo=lambda line: None)
@@ -136,9 +139,7 @@ def run_stages(root: Path, config: dict[str, Any], *options: str) -> str:
     """`diq run` on `config` in `root`; returns its output."""
     path = root.parent / "experiment.yaml"
     path.write_text(yaml.safe_dump(config))
-    result = CliRunner(env={"DIQ_DATA_DIR": None}).invoke(
-        main, ["run", str(path), "--out", str(root), *options]
-    )
+    result = CliRunner().invoke(main, ["run", str(path), "--out", str(root), *options])
     assert result.exit_code == 0, result.output
     return result.output
 
