@@ -91,8 +91,10 @@ def test_in_the_adversarial_world_diq_is_not_ahead(tmp_path: Path) -> None:
     assert not (diq["diff"] > 0 and diq["significant"])
     subsets = planted(out)
     # the premise that fails: DIQ's hard, influential records are the mislabelled ones
-    assert subsets["diq-0.1"]["shares"][NOISY] > subsets["random-0.1"]["shares"][NOISY]
-    assert subsets["diq-0.1"]["shares"][USEFUL] < subsets["random-0.1"]["shares"][USEFUL]
+    # (against the pool's shares, what random selection draws on average: a smoke-scale
+    # random subset of a dozen records may by chance hold no useful record at all)
+    assert subsets["diq-0.1"]["shares"][NOISY] > subsets["pool"]["shares"][NOISY]
+    assert subsets["diq-0.1"]["shares"][USEFUL] < subsets["pool"]["shares"][USEFUL]
 
 
 @pytest.mark.slow

@@ -127,7 +127,7 @@ def test_rates_set_the_redundant_and_noisy_shares() -> None:
     config = WorldConfig(pool_size=1000).with_rates(duplicate_rate=0.1, noise_rate=0.3)
     counts = config.counts()
     assert counts[REDUNDANT] == 100 and counts[NOISY] == 300
-    default = dict(zip(CLASSES, WorldConfig().shares, strict=True))
+    default = dict(zip(CLASSES, WorldConfig().class_shares, strict=True))
     assert counts[USEFUL] + counts[OFF_TARGET] == 600  # the rest, in the default proportion
     assert counts[USEFUL] / counts[OFF_TARGET] == pytest.approx(
         default[USEFUL] / default[OFF_TARGET], abs=0.01
