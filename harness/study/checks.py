@@ -73,6 +73,17 @@ def _names_check(config: ExperimentConfig) -> None:
             f"{', '.join(sorted(labels))}",
             field="report.reference",
         )
+    for model in config.report.primary_models:
+        if model not in labels or model == reference:
+            raise InputError(
+                f"{model!r} is not a model of this study compared with the reference; its "
+                f"models are {', '.join(sorted(labels))}",
+                field="report.primary_models",
+            )
+    if config.report.primary_models and not config.report.primary:
+        raise InputError(
+            "needs report.primary (the measures they are tested on)", field="report.primary_models"
+        )
     tasks = {spec.label or spec.task for spec in _all_tasks(config)}
     for measure in config.report.primary:
         if measure not in AGGREGATES and measure.split("/")[0] not in tasks:

@@ -103,6 +103,18 @@ def test_seed_and_rendering_reach_every_stage() -> None:
     [
         ({"report": {"reference": "random-0.5"}}, "report.reference"),
         ({"report": {"primary": ["medqx/choice/accuracy"]}}, "report.primary"),
+        ({"report": {"primary": ["AvgA"], "primary_models": ["nope"]}}, "report.primary_models"),
+        (
+            {
+                "report": {
+                    "reference": "random-0.1",
+                    "primary": ["AvgA"],
+                    "primary_models": ["random-0.1"],
+                }
+            },
+            "report.primary_models",
+        ),
+        ({"report": {"primary_models": ["diq-0.1"]}}, "report.primary_models"),
         ({"train": {"base": "b", "subsets": ["diq-0.5"]}}, "train.subsets"),
         ({"eval": {"suites": ["nope"]}}, "eval.suites"),
         (
