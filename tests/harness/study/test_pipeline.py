@@ -208,6 +208,7 @@ def test_given_checkpoint_and_logs_are_evaluated_and_refreshed(
     config["train"].update(subsets=["random-0.1"], models={"random-0.1": str(checkpoint)})
     config["eval"].update(models=[], logs=[str(given_log)])
     config["judge"]["graders"] = []
+    config["report"]["primary_models"] = []  # diq-0.1 is no longer trained here
 
     def eval_logs() -> dict[str, Any]:
         headers = [
