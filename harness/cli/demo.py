@@ -131,36 +131,27 @@ def demo(
     from harness.study.run import run_study
 
     check_output_dir(out, "run", force=force)
-    world_options = {
-        "--world": world_kind != "default" or None,
-        "--shares": shares,
-        "--difficulty-mix": difficulty_mix,
-        "--duplicate-rate": duplicate_rate,
-        "--noise-rate": noise_rate,
-    }
-    if real:
-        from harness.demo.real import prepare_real
-
-        given = [name for name, value in world_options.items() if value is not None]
-        if given:
-            raise click.UsageError(f"{', '.join(given)} shape the synthetic world, not --real")
-        config = prepare_real(out, base=base, smoke=smoke, seed=seed, echo=click.echo)
-        run_study(config, out, force=force, echo=click.echo)
-        click.echo(f"report: {out / 'report' / 'index.html'}")
-        return
-    if base is not None:
-        raise click.UsageError("--base names the real demo's model; add --real")
-    # one progress line per stage: at this scale Inspect's live display would fill screens
-    # (INSPECT_DISPLAY set by the user wins)
-    os.environ.setdefault("INSPECT_DISPLAY", "none")
-    _quiet_libraries()
-    world: dict[str, Any] = {"world": world_kind}
+    world: dict[str, Any] = {} if world_kind == "default" else {"world": world_kind}
     _weights(shares, "--shares", world, "shares")
     _weights(difficulty_mix, "--difficulty-mix", world, "difficulty_mix")
     if duplicate_rate is not None:
         world["duplicate_rate"] = duplicate_rate
     if noise_rate is not None:
         world["noise_rate"] = noise_rate
-    config = prepare_demo(out, seed=seed, smoke=smoke, world=world, echo=click.echo)
+    if real:
+        from harness.demo.real import prepare_real
+
+        if world:
+            given = ", ".join("--" + name.replace("_", "-") for name in world)
+            raise click.UsageError(f"{given} shape the synthetic world, not --real")
+        config = prepare_real(out, base=base, smoke=smoke, seed=seed, echo=click.echo)
+    else:
+        if base is not None:
+            raise click.UsageError("--base names the real demo's model; add --real")
+        # one progress line per stage: at this scale Inspect's live display would fill
+        # screens (INSPECT_DISPLAY set by the user wins)
+        os.environ.setdefault("INSPECT_DISPLAY", "none")
+        _quiet_libraries()
+        config = prepare_demo(out, seed=seed, smoke=smoke, world=world, echo=click.echo)
     run_study(config, out, force=force, echo=click.echo)
     click.echo(f"report: {out / 'report' / 'index.html'}")
